@@ -1,0 +1,3 @@
+from klachtbeheer.cli import main
+
+main()

@@ -1,0 +1,57 @@
+"""The admin sees complaints only through the same selector as the pages (P3.2).
+
+Complaints are read-only here: every change is a step of the procedure, taken
+on the complaint page so it gets its timeline event and audit row.
+"""
+
+from django.contrib import admin
+
+from klachtbeheer.complaints.models import AccessLog, Complaint, Event
+from klachtbeheer.complaints.selectors import complaints_visible_to
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Event
+    fields = ["at", "kind", "actor", "text", "internal"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["reference", "received_on", "state", "district", "handler", "next_due_on"]
+    list_filter = ["state", "channel", "district", "complainant_type"]
+    search_fields = ["reference", "complainant_name", "complainant_email"]
+    date_hierarchy = "received_on"
+    list_select_related = ["district", "handler"]
+    inlines = [EventInline]
+
+    def get_queryset(self, request):
+        return complaints_visible_to(request.user)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        complaint = self.get_queryset(request).filter(pk=object_id).first()
+        if complaint is not None:
+            AccessLog.objects.create(complaint=complaint, user=request.user, via="admin")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["at", "user", "complaint", "via"]
+    list_select_related = ["user", "complaint"]
+
+    def get_queryset(self, request):
+        visible = complaints_visible_to(request.user).values("pk")
+        return super().get_queryset(request).filter(complaint__in=visible)

@@ -1,0 +1,345 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import phonenumbers
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from klachtbeheer.complaints.models import Channel, ComplainantType, ContactChannel, Verdict
+from klachtbeheer.complaints.workflow import State, Step
+from klachtbeheer.organisation.models import District, Role
+from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def district_manager_choices():
+    return (
+        get_user_model()
+        .objects.filter(staff_profile__role=Role.DISTRICT_MANAGER)
+        .order_by("first_name", "last_name")
+    )
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class StaffForm(forms.Form):
+    """Forms whose fields carry the ids and classes our templates expect."""
+
+    template_name = "includes/form.html"
+
+
+class RegisterComplaintForm(StaffForm):
+    channel = forms.ChoiceField(label=_("How did the complaint arrive?"), choices=Channel.choices)
+    received_on = forms.DateField(
+        label=_("Date of receipt"),
+        help_text=_("The date stamped on the letter or the date of the e-mail. The terms run from it."),
+        widget=DateInput(),
+    )
+    complainant_type = forms.ChoiceField(
+        label=_("Who is complaining?"), choices=ComplainantType.choices
+    )
+    name = forms.CharField(label=_("Name of the complainant"), max_length=200)
+    organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
+    email = forms.EmailField(label=_("E-mail address"), required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
+    street_address = forms.CharField(label=_("Street and number"), max_length=200, required=False)
+    postcode = forms.CharField(
+        label=_("Postcode"),
+        max_length=8,
+        required=False,
+        help_text=_("Decides the district and so the handler."),
+    )
+    city = forms.CharField(label=_("Town"), max_length=100, required=False)
+    is_uwv_client = forms.BooleanField(label=_("The complainant is a UWV client"), required=False)
+    service = forms.CharField(label=_("Service concerned"), max_length=200, required=False)
+    employee_concerned = forms.CharField(
+        label=_("Employee concerned"), max_length=200, required=False
+    )
+    manager_concerned = UserChoiceField(
+        label=_("District manager concerned"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("— none —"),
+        help_text=_("A complaint about a district manager is handled by the board (P3.2)."),
+    )
+    substantiation = forms.CharField(
+        label=_("What happened"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=20000,
+    )
+    desired_outcome = forms.CharField(
+        label=_("Desired outcome"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
+    )
+    attachment = forms.FileField(label=_("Attachment (scan or file)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager_concerned"].queryset = district_manager_choices()
+        if not self.is_bound:
+            self.initial.setdefault("received_on", _today())
+
+    def clean_received_on(self):
+        value = self.cleaned_data["received_on"]
+        if value > _today():
+            raise forms.ValidationError(_("The date of receipt cannot be in the future."))
+        return value
+
+    def clean_postcode(self):
+        value = self.cleaned_data["postcode"].strip()
+        if not value:
+            return ""
+        normalised = normalise_postcode(value)
+        if not normalised:
+            raise forms.ValidationError(_("Enter a Dutch postcode such as 3741 AB."))
+        return normalised
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"].strip()
+        if not value:
+            return ""
+        try:
+            number = phonenumbers.parse(value, "NL")
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise forms.ValidationError(_("Enter a phone number such as 035 123 4567."))
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("email") and not data.get("street_address") and not data.get("phone"):
+            self.add_error(
+                "email", _("Enter an e-mail address, a postal address or a phone number.")
+            )
+        return data
+
+
+class ReasonForm(StaffForm):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class RejectForm(StaffForm):
+    reason = forms.CharField(
+        label=_("Why is this not a complaint?"),
+        help_text=_("For example a question, a request for information, or spam (P1.2)."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ContactAttemptForm(StaffForm):
+    at = forms.DateTimeField(label=_("When"), widget=DateTimeInput())
+    channel = forms.ChoiceField(label=_("How"), choices=ContactChannel.choices)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("at", timezone.localtime().replace(second=0, microsecond=0))
+
+
+class ContactForm(StaffForm):
+    on = forms.DateField(label=_("Date of the contact"), widget=DateInput())
+    channel = forms.ChoiceField(
+        label=_("How"),
+        choices=ContactChannel.choices,
+        help_text=_("By phone where possible (P3.3)."),
+    )
+    summary = forms.CharField(
+        label=_("Summary of the conversation"), widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("on", _today())
+
+
+class WithdrawForm(StaffForm):
+    summary = forms.CharField(
+        label=_("What was the misunderstanding?"),
+        help_text=_(
+            "The complainant withdraws the complaint (P3.4). A written confirmation is owed."
+        ),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+
+class PlanMeetingForm(StaffForm):
+    at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    location = forms.CharField(label=_("Place"), max_length=200)
+
+
+class HoldMeetingForm(StaffForm):
+    held_on = forms.DateField(label=_("Date of the meeting"), widget=DateInput())
+    report = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("held_on", _today())
+
+
+class WaiveMeetingForm(StaffForm):
+    reason = forms.CharField(
+        label=_("Why is there no meeting?"),
+        help_text=_("For example: the complainant declined a meeting."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class VerdictForm(StaffForm):
+    verdict = forms.ChoiceField(
+        label=_("Verdict"), choices=Verdict.choices, widget=forms.RadioSelect
+    )
+    reasons = forms.CharField(
+        label=_("Reasons"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20000
+    )
+    measures = forms.CharField(
+        label=_("Measures"),
+        help_text=_("One measure per line."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    no_measures = forms.BooleanField(label=_("No measures"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        lines = [line.strip() for line in (data.get("measures") or "").splitlines()]
+        data["measure_list"] = [line for line in lines if line]
+        if data["measure_list"] and data.get("no_measures"):
+            self.add_error("no_measures", _("List measures or tick “no measures”, not both."))
+        elif not data["measure_list"] and not data.get("no_measures"):
+            self.add_error("measures", _("List the measures taken, or tick “no measures”."))
+        return data
+
+
+class SendDecisionForm(StaffForm):
+    sent_on = forms.DateField(label=_("Date the decision letter was sent"), widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("sent_on", _today())
+
+
+class CloseForm(StaffForm):
+    pass
+
+
+class ExtendForm(StaffForm):
+    until = forms.DateField(label=_("New date for settlement"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Why is more time needed?"),
+        help_text=_("The complainant must be told in writing before the term runs out (P3.8)."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ReassignForm(StaffForm):
+    handler = UserChoiceField(label=_("New handler"), queryset=get_user_model().objects.none())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handler"].queryset = assignable_handlers()
+
+
+class PersonConcernedForm(StaffForm):
+    manager_concerned = UserChoiceField(
+        label=_("District manager concerned"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("— none —"),
+        help_text=_("The board handles a complaint about a district manager (P3.2)."),
+    )
+    employee_concerned = forms.CharField(
+        label=_("Employee concerned"), max_length=200, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager_concerned"].queryset = district_manager_choices()
+
+
+class NoteForm(StaffForm):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class AttachmentForm(StaffForm):
+    upload = forms.FileField(label=_("File"))
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+
+STEP_FORMS: dict[Step, type[forms.Form]] = {
+    Step.ACCEPT: CloseForm,
+    Step.REJECT: RejectForm,
+    Step.LOG_CONTACT_ATTEMPT: ContactAttemptForm,
+    Step.RECORD_CONTACT: ContactForm,
+    Step.WITHDRAW: WithdrawForm,
+    Step.PLAN_MEETING: PlanMeetingForm,
+    Step.HOLD_MEETING: HoldMeetingForm,
+    Step.WAIVE_MEETING: WaiveMeetingForm,
+    Step.RECORD_VERDICT: VerdictForm,
+    Step.SEND_DECISION: SendDecisionForm,
+    Step.CLOSE: CloseForm,
+    Step.REOPEN: ReasonForm,
+    Step.EXTEND: ExtendForm,
+    Step.REASSIGN: ReassignForm,
+    Step.SET_PERSON_CONCERNED: PersonConcernedForm,
+    Step.ADD_NOTE: NoteForm,
+    Step.ADD_ATTACHMENT: AttachmentForm,
+}
+
+
+TERM_CHOICES = [
+    ("", _("All")),
+    ("missed", _("Term missed")),
+    ("at_risk", _("At risk")),
+    ("open", _("On schedule")),
+    ("none", _("No open term")),
+]
+
+
+class WorkListFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    district = forms.ModelChoiceField(
+        label=_("District"), queryset=District.objects.all(), required=False, empty_label=_("All")
+    )
+    state = forms.ChoiceField(
+        label=_("State"), choices=[("", _("All")), *State.choices], required=False
+    )
+    handler = forms.TypedChoiceField(label=_("Handler"), coerce=int, required=False, empty_value=None)
+    term = forms.ChoiceField(label=_("Term"), choices=TERM_CHOICES, required=False)
+    mine = forms.BooleanField(label=_("Only mine"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["handler"].choices = [
+            ("", _("All")),
+            (-1, _("Nobody (triage)")),
+            *((u.pk, u.get_full_name() or u.get_username()) for u in assignable_handlers()),
+        ]

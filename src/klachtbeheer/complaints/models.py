@@ -1,0 +1,343 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from klachtbeheer.complaints.workflow import SETTLED_STATES, State
+from klachtbeheer.core.models import AppendOnlyModel
+from klachtbeheer.organisation.models import District
+
+
+class Channel(models.TextChoices):
+    POST = "post", _("Post")
+    EMAIL = "email", _("E-mail")
+    WEB_FORM = "web_form", _("Web form")
+
+
+class ComplainantType(models.TextChoices):
+    # P1.1: commissioning bodies and clients.
+    MUNICIPALITY = "municipality", _("Municipality (commissioning body)")
+    UWV = "uwv", _("UWV (commissioning body)")
+    COMPANY = "company", _("Company (commissioning body)")
+    PRIVATE_COMMISSIONER = "private_commissioner", _("Private person as commissioning body")
+    CLIENT = "client", _("Client")
+
+
+class Verdict(models.TextChoices):
+    FOUNDED = "founded", _("Founded")
+    PARTLY_FOUNDED = "partly_founded", _("Partly founded")
+    UNFOUNDED = "unfounded", _("Unfounded")
+
+
+class ContactChannel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    IN_PERSON = "in_person", _("In person")
+    VIDEO = "video", _("Video call")
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter")
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number used in a year; bumped by one atomic upsert."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+
+
+class Complaint(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    received_on = models.DateField(
+        _("date of receipt"), help_text=_("Every term runs from this date (P2.3).")
+    )
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+
+    complainant_type = models.CharField(
+        _("complainant type"), max_length=32, choices=ComplainantType.choices
+    )
+    complainant_name = models.CharField(_("name"), max_length=200)
+    complainant_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    complainant_email = models.EmailField(_("e-mail address"), blank=True)
+    complainant_phone = models.CharField(_("phone number"), max_length=30, blank=True)
+    street_address = models.CharField(_("street and number"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=7, blank=True)
+    city = models.CharField(_("town"), max_length=100, blank=True)
+    is_uwv_client = models.BooleanField(_("UWV client"), default=False)
+
+    service = models.CharField(_("service concerned"), max_length=200, blank=True)
+    employee_concerned = models.CharField(_("employee concerned"), max_length=200, blank=True)
+    manager_concerned = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("district manager concerned"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("A complaint about a district manager goes to the board (P3.2)."),
+    )
+    substantiation = models.TextField(_("what happened"))
+    desired_outcome = models.TextField(_("desired outcome"), blank=True)
+
+    district = models.ForeignKey(
+        District,
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="complaints",
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_complaints",
+    )
+    state = models.CharField(
+        _("state"), max_length=32, choices=State.choices, default=State.RECEIVED
+    )
+
+    contact_due_on = models.DateField(_("contact due"))
+    settle_due_on = models.DateField(_("settlement due"))
+    extended_until = models.DateField(_("extended until"), null=True, blank=True)
+    extension_notice_sent_on = models.DateField(
+        _("extension notice sent on"), null=True, blank=True
+    )
+    contacted_on = models.DateField(_("contacted on"), null=True, blank=True)
+    meeting_at = models.DateTimeField(_("meeting at"), null=True, blank=True)
+    meeting_location = models.CharField(_("meeting place"), max_length=200, blank=True)
+    verdict = models.CharField(_("verdict"), max_length=20, choices=Verdict.choices, blank=True)
+    verdict_reasons = models.TextField(_("reasons"), blank=True)
+    decided_on = models.DateField(_("verdict on"), null=True, blank=True)
+    settled_on = models.DateField(_("settled on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    # The earliest open term; kept by the services so the work list sorts in the index.
+    next_due_on = models.DateField(_("next term"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        verbose_name_plural = _("complaints")
+        ordering = ["-received_on", "-id"]
+        indexes = [
+            models.Index(fields=["next_due_on", "id"], name="complaint_next_due"),
+            models.Index(fields=["state", "next_due_on"], name="complaint_state_due"),
+            models.Index(fields=["district", "next_due_on"], name="complaint_district_due"),
+            models.Index(fields=["handler", "next_due_on"], name="complaint_handler_due"),
+            models.Index(fields=["received_on"], name="complaint_received"),
+            models.Index(fields=["complainant_email"], name="complaint_email"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact_due_on__gte=models.F("received_on"))
+                & Q(settle_due_on__gte=models.F("received_on")),
+                name="complaint_terms_after_receipt",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=[State.DECIDED, State.DECISION_SENT, State.CLOSED])
+                | ~Q(verdict=""),
+                name="complaint_decided_has_verdict",
+            ),
+            models.CheckConstraint(
+                condition=Q(handler__isnull=True)
+                | Q(manager_concerned__isnull=True)
+                | ~Q(handler=models.F("manager_concerned")),
+                name="complaint_not_handled_by_person_concerned",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("complaints:detail", kwargs={"reference": self.reference})
+
+    @property
+    def settle_due_effective(self) -> dt.date:
+        return self.extended_until or self.settle_due_on
+
+    @property
+    def is_settled(self) -> bool:
+        return self.state in SETTLED_STATES
+
+    @property
+    def terms_apply(self) -> bool:
+        return self.state != State.NOT_A_COMPLAINT
+
+    def refresh_next_due(self) -> None:
+        if not self.terms_apply:
+            self.next_due_on = None
+        elif self.contacted_on is None and self.state in (State.RECEIVED, State.ACCEPTED):
+            self.next_due_on = self.contact_due_on
+        elif self.settled_on is None:
+            self.next_due_on = self.settle_due_effective
+        else:
+            self.next_due_on = None
+
+
+class EventKind(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    ROUTED = "routed", _("Routed")
+    ACCEPTED = "accepted", _("Accepted as a complaint")
+    REJECTED = "rejected", _("Not a complaint")
+    CONTACT_ATTEMPT = "contact_attempt", _("Contact attempt")
+    CONTACTED = "contacted", _("Contact with the complainant")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    MEETING_PLANNED = "meeting_planned", _("Meeting planned")
+    MEETING_HELD = "meeting_held", _("Meeting held")
+    MEETING_WAIVED = "meeting_waived", _("No meeting")
+    VERDICT = "verdict", _("Verdict")
+    DECISION_SENT = "decision_sent", _("Decision sent")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Reopened")
+    EXTENDED = "extended", _("Term extended")
+    REASSIGNED = "reassigned", _("Reassigned")
+    PERSON_CONCERNED = "person_concerned", _("Person concerned changed")
+    NOTE = "note", _("Note")
+    ATTACHMENT = "attachment", _("Attachment added")
+    LETTER_OWED = "letter_owed", _("Letter owed to the complainant")
+
+
+class Event(AppendOnlyModel):
+    """One entry of a complaint's timeline; never changed after it is written."""
+
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    text = models.TextField(_("text"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    internal = models.BooleanField(
+        _("internal"), default=True, help_text=_("Internal entries never reach the complainant.")
+    )
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["complaint", "-at"], name="event_complaint_at")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never contains what the uploader called the file.
+    return f"complaints/{instance.complaint_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class Measure(models.Model):
+    """A measure taken because of a complaint (P3.7, ISO 9001 10.2)."""
+
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="measures"
+    )
+    description = models.TextField(_("measure"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("measure")
+        verbose_name_plural = _("measures")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class LetterKind(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement of receipt")
+    WITHDRAWAL = "withdrawal", _("Confirmation of withdrawal")
+    MEETING_INVITATION = "meeting_invitation", _("Meeting invitation")
+    EXTENSION = "extension", _("Notice of extension")
+    DECISION = "decision", _("Decision letter")
+    NOT_A_COMPLAINT = "not_a_complaint", _("Answer: not a complaint")
+
+
+class LetterDue(models.Model):
+    """A letter the procedure owes the complainant; fulfilled when it is sent."""
+
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="letters_due"
+    )
+    kind = models.CharField(_("letter"), max_length=32, choices=LetterKind.choices)
+    owed_since = models.DateTimeField(_("owed since"), auto_now_add=True)
+    sent_on = models.DateField(_("sent on"), null=True, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("letter owed")
+        verbose_name_plural = _("letters owed")
+        ordering = ["owed_since", "id"]
+        indexes = [models.Index(fields=["sent_on", "kind"], name="letterdue_open")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.get_kind_display()}"
+
+
+class AccessLog(AppendOnlyModel):
+    """Every opening of a complaint: who, when, through what (P5.3)."""
+
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    via = models.CharField(_("via"), max_length=32)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["complaint", "-at"], name="accesslog_complaint_at")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.user_id} {self.at:%Y-%m-%d %H:%M}"

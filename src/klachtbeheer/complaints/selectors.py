@@ -1,0 +1,180 @@
+"""Reads. Access is decided here, in the query, and nowhere else (P3.2, P5.3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from klachtbeheer.complaints.models import AccessLog, Complaint
+from klachtbeheer.complaints.terms import (
+    TermState,
+    WorkCalendar,
+    at_risk_from,
+    deadline_on,
+    term_state,
+)
+from klachtbeheer.complaints.workflow import (
+    QUALITY_MANAGER_STEPS,
+    Step,
+    steps_from,
+)
+from klachtbeheer.core.errors import NotFoundOrNoAccess
+from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.organisation.selectors import closure_days, role_of
+
+
+def complaints_visible_to(user) -> QuerySet[Complaint]:
+    """The complaints `user` may see. Every view, export and the admin start here.
+
+    Quality manager and board: all. District manager: their districts' and
+    those assigned to them. Anyone else: none. Nobody ever sees a complaint
+    about themselves (P3.2).
+    """
+    role = role_of(user)
+    base = Complaint.objects.all()
+    if role in (Role.QUALITY_MANAGER, Role.BOARD):
+        visible = base
+    elif role == Role.DISTRICT_MANAGER:
+        visible = base.filter(Q(district__manager=user) | Q(handler=user))
+    else:
+        return base.none()
+    return visible.exclude(manager_concerned=user)
+
+
+def complaint_for(user, *, reference: str, via: str, for_update: bool = False) -> Complaint:
+    """One complaint the user may see; the opening is logged. 404 when not visible."""
+    queryset = complaints_visible_to(user)
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    else:
+        queryset = queryset.select_related("district", "handler", "manager_concerned")
+    complaint = queryset.filter(reference=reference).first()
+    if complaint is None:
+        raise NotFoundOrNoAccess(
+            "not_found", _("There is no complaint %(reference)s, or you may not see it."),
+            reference=reference,
+        )
+    if via:
+        AccessLog.objects.create(complaint=complaint, user=user, via=via)
+    return complaint
+
+
+def work_calendar() -> WorkCalendar:
+    return WorkCalendar(closure_days=closure_days())
+
+
+@dataclass(frozen=True)
+class ComplaintTerms:
+    contact: TermState
+    settle: TermState
+
+    @property
+    def next(self) -> TermState | None:
+        for term in (self.contact, self.settle):
+            if term.deadline is not None and term.done_on is None:
+                return term
+        return None
+
+
+def complaint_terms(
+    complaint: Complaint,
+    *,
+    calendar: WorkCalendar,
+    organisation: Organisation,
+    today: dt.date | None = None,
+) -> ComplaintTerms:
+    today = today or timezone.localdate()
+    applies = complaint.terms_apply
+    common = {
+        "today": today,
+        "calendar": calendar,
+        "at_risk_working_days": organisation.at_risk_working_days,
+    }
+    contact = term_state(
+        the_deadline=deadline_on(complaint.contact_due_on, calendar) if applies else None,
+        done_on=complaint.contacted_on,
+        **common,
+    )
+    settle = term_state(
+        the_deadline=deadline_on(complaint.settle_due_effective, calendar) if applies else None,
+        done_on=complaint.settled_on,
+        **common,
+    )
+    return ComplaintTerms(contact=contact, settle=settle)
+
+
+def available_steps(user, complaint: Complaint) -> list[Step]:
+    steps = steps_from(complaint.state)
+    if role_of(user) != Role.QUALITY_MANAGER:
+        steps = [step for step in steps if step not in QUALITY_MANAGER_STEPS]
+    return steps
+
+
+@dataclass(frozen=True)
+class WorkListFilters:
+    district: int | None = None
+    state: str | None = None
+    handler: int | None = None  # -1: nobody (the triage queue)
+    term: str | None = None  # missed, at_risk, open, none
+    q: str = ""
+    mine: bool = False
+
+
+def work_list(
+    user,
+    *,
+    filters: WorkListFilters,
+    calendar: WorkCalendar,
+    organisation: Organisation,
+    today: dt.date | None = None,
+) -> QuerySet[Complaint]:
+    """The work list: visible complaints, filtered, sorted by the next term (overdue first)."""
+    today = today or timezone.localdate()
+    qs = complaints_visible_to(user).select_related("district", "handler")
+    if filters.mine:
+        qs = qs.filter(handler=user)
+    if filters.district:
+        qs = qs.filter(district_id=filters.district)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.handler == -1:
+        qs = qs.filter(handler__isnull=True)
+    elif filters.handler:
+        qs = qs.filter(handler_id=filters.handler)
+    if filters.term:
+        risk_until = at_risk_from(today, organisation.at_risk_working_days, calendar)
+        if filters.term == "missed":
+            qs = qs.filter(next_due_on__lt=today)
+        elif filters.term == "at_risk":
+            qs = qs.filter(next_due_on__gte=today, next_due_on__lte=risk_until)
+        elif filters.term == "open":
+            qs = qs.filter(next_due_on__gt=risk_until)
+        elif filters.term == "none":
+            qs = qs.filter(next_due_on__isnull=True)
+    if filters.q:
+        qs = search(qs, filters.q)
+    return qs.order_by("next_due_on", "received_on", "id")
+
+
+def search(qs: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
+    """Quick search: reference, name, e-mail, organisation; full text in Dutch on PostgreSQL."""
+    text = text.strip()
+    match = (
+        Q(reference__iexact=text)
+        | Q(reference__icontains=text)
+        | Q(complainant_name__icontains=text)
+        | Q(complainant_email__iexact=text)
+        | Q(complainant_organisation__icontains=text)
+    )
+    if connection.vendor == "postgresql":
+        document = SearchVector("substantiation", "service", config="dutch")
+        query = SearchQuery(text, config="dutch", search_type="websearch")
+        ids = qs.annotate(document=document).filter(document=query).values("pk")
+        return qs.filter(match | Q(pk__in=ids))
+    return qs.filter(match | Q(substantiation__icontains=text) | Q(service__icontains=text))

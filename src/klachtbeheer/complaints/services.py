@@ -1,0 +1,619 @@
+"""Writes: one function per step of the procedure.
+
+Each is one durable transaction that locks the complaint, asks the workflow
+table whether the step is allowed, checks its preconditions, changes the
+complaint, and appends its timeline event and audit row, all or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from klachtbeheer.complaints.models import (
+    Attachment,
+    Channel,
+    Complaint,
+    ComplainantType,
+    ContactChannel,
+    Event,
+    EventKind,
+    LetterDue,
+    LetterKind,
+    Measure,
+    Verdict,
+)
+from klachtbeheer.complaints.routing import route
+from klachtbeheer.complaints.selectors import complaint_for
+from klachtbeheer.complaints.workflow import (
+    QUALITY_MANAGER_STEPS,
+    State,
+    Step,
+    next_state,
+)
+from klachtbeheer.core.audit import audit
+from klachtbeheer.core.errors import NotAllowed, ProcedureError
+from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode, role_of
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _require_text(value: str, field: str, message) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ProcedureError(f"{field}_required", message)
+    return value
+
+
+def _require_date_in_procedure(complaint: Complaint, day: dt.date, what: str) -> None:
+    if day > _today():
+        raise ProcedureError(
+            "date_in_future", _("The date of %(what)s cannot be in the future."), what=what
+        )
+    if day < complaint.received_on:
+        raise ProcedureError(
+            "date_before_receipt",
+            _("The date of %(what)s cannot be before the date of receipt (%(received)s)."),
+            what=what,
+            received=f"{complaint.received_on:%d-%m-%Y}",
+        )
+
+
+def _lock(actor, reference: str, step: Step) -> Complaint:
+    """The complaint, locked, when `actor` may see it and take `step` now."""
+    complaint = complaint_for(actor, reference=reference, via="", for_update=True)
+    if step in QUALITY_MANAGER_STEPS and role_of(actor) != Role.QUALITY_MANAGER:
+        raise NotAllowed(
+            "quality_manager_only", _("Only the quality manager can take this step.")
+        )
+    next_state(complaint.state, step)  # raises when the table has no such move
+    return complaint
+
+
+def _commit_step(
+    complaint: Complaint,
+    *,
+    actor,
+    step: Step,
+    kind: EventKind,
+    text: str = "",
+    data: dict[str, Any] | None = None,
+    internal: bool = True,
+) -> Complaint:
+    """Move to the state the table gives, save, and append event and audit row."""
+    before = complaint.state
+    complaint.state = next_state(before, step)
+    complaint.refresh_next_due()
+    complaint.save()
+    data = dict(data or {})
+    if before != complaint.state:
+        data.update({"from": before, "to": complaint.state})
+    Event.objects.create(
+        complaint=complaint, kind=kind, actor=actor, text=text, data=data, internal=internal
+    )
+    audit(actor=actor, action=f"complaint.{step.value}", target=complaint, **data)
+    return complaint
+
+
+def _owe_letter(complaint: Complaint, kind: LetterKind, **data: Any) -> LetterDue:
+    letter = LetterDue.objects.create(complaint=complaint, kind=kind, data=data)
+    Event.objects.create(
+        complaint=complaint,
+        kind=EventKind.LETTER_OWED,
+        data={"letter": kind.value, **data},
+        internal=False,
+    )
+    return letter
+
+
+def _next_reference(year: int) -> str:
+    """KL-YYYY-NNNNN, from one atomic upsert: concurrent intakes never share a number."""
+    table = connection.ops.quote_name("complaints_referencecounter")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608
+            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number",
+            [year],
+        )
+        (number,) = cursor.fetchone()
+    return f"KL-{year}-{number:05d}"
+
+
+def _store_attachment(
+    complaint: Complaint, upload: UploadedFile, *, actor, description: str = ""
+) -> Attachment:
+    if upload.size is None or upload.size > MAX_ATTACHMENT_BYTES:
+        raise ProcedureError(
+            "attachment_too_large",
+            _("“%(name)s” is larger than 10 MB."),
+            name=upload.name,
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment = Attachment(
+        complaint=complaint,
+        filename=(upload.name or "bijlage")[:200],
+        content_type=(upload.content_type or "application/octet-stream")[:100],
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        description=description[:200],
+        uploaded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    attachment.file.save(attachment.sha256, upload, save=False)
+    attachment.save()
+    Event.objects.create(
+        complaint=complaint,
+        kind=EventKind.ATTACHMENT,
+        actor=attachment.uploaded_by,
+        text=attachment.filename,
+        data={"attachment": attachment.pk, "size": attachment.size},
+    )
+    return attachment
+
+
+# --- intake ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComplainantData:
+    complainant_type: str
+    name: str
+    organisation: str = ""
+    email: str = ""
+    phone: str = ""
+    street_address: str = ""
+    postcode: str = ""
+    city: str = ""
+    is_uwv_client: bool = False
+
+
+@transaction.atomic(durable=True)
+def complaint_register(
+    *,
+    actor,
+    channel: str,
+    received_on: dt.date,
+    complainant: ComplainantData,
+    substantiation: str,
+    desired_outcome: str = "",
+    service: str = "",
+    employee_concerned: str = "",
+    manager_concerned=None,
+    attachments: Sequence[UploadedFile] = (),
+) -> Complaint:
+    """Store a complaint, route it (P3.1, P3.2), set its terms, and owe the acknowledgement."""
+    if channel not in Channel.values:
+        raise ProcedureError("bad_channel", _("Unknown channel."))
+    if complainant.complainant_type not in ComplainantType.values:
+        raise ProcedureError("bad_complainant_type", _("Choose the type of complainant."))
+    name = _require_text(complainant.name, "name", _("Enter the complainant’s name."))
+    substantiation = _require_text(
+        substantiation, "substantiation", _("Describe what the complaint is about (P1.2).")
+    )
+    if received_on > _today():
+        raise ProcedureError(
+            "received_in_future", _("The date of receipt cannot be in the future.")
+        )
+    postcode = ""
+    if complainant.postcode.strip():
+        postcode = normalise_postcode(complainant.postcode) or ""
+        if not postcode:
+            raise ProcedureError(
+                "bad_postcode", _("Enter a Dutch postcode such as 3741 AB.")
+            )
+    organisation = Organisation.current()
+    the_route = route(
+        postcode=postcode, manager_concerned=manager_concerned, organisation=organisation
+    )
+    complaint = Complaint(
+        reference=_next_reference(received_on.year),
+        received_on=received_on,
+        channel=channel,
+        complainant_type=complainant.complainant_type,
+        complainant_name=name,
+        complainant_organisation=complainant.organisation.strip(),
+        complainant_email=complainant.email.strip().lower(),
+        complainant_phone=complainant.phone.strip(),
+        street_address=complainant.street_address.strip(),
+        postcode=postcode,
+        city=complainant.city.strip(),
+        is_uwv_client=complainant.is_uwv_client,
+        service=service.strip(),
+        employee_concerned=employee_concerned.strip(),
+        manager_concerned=manager_concerned,
+        substantiation=substantiation,
+        desired_outcome=desired_outcome.strip(),
+        district=the_route.district,
+        handler=the_route.handler,
+        state=State.RECEIVED,
+        contact_due_on=received_on + dt.timedelta(days=organisation.contact_term_days),
+        settle_due_on=received_on + dt.timedelta(days=organisation.settle_term_days),
+    )
+    complaint.refresh_next_due()
+    complaint.save()
+    Event.objects.create(
+        complaint=complaint,
+        kind=EventKind.RECEIVED,
+        actor=actor if getattr(actor, "pk", None) else None,
+        data={"channel": channel, "received_on": received_on.isoformat()},
+    )
+    Event.objects.create(
+        complaint=complaint,
+        kind=EventKind.ROUTED,
+        text=the_route.reason,
+        data={
+            "district": the_route.district.name if the_route.district else None,
+            "handler": the_route.handler.pk if the_route.handler else None,
+        },
+    )
+    for upload in attachments:
+        _store_attachment(complaint, upload, actor=actor)
+    if complaint.complainant_email or complaint.street_address:
+        _owe_letter(complaint, LetterKind.ACKNOWLEDGEMENT)
+    audit(
+        actor=actor,
+        action="complaint.register",
+        target=complaint,
+        reference=complaint.reference,
+        channel=channel,
+        handler=complaint.handler_id,
+    )
+    return complaint
+
+
+# --- triage (P1.2) ---------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def complaint_accept(*, actor, reference: str) -> Complaint:
+    complaint = _lock(actor, reference, Step.ACCEPT)
+    if complaint.handler_id is None:
+        raise ProcedureError(
+            "no_handler", _("Assign a handler before accepting the complaint.")
+        )
+    return _commit_step(complaint, actor=actor, step=Step.ACCEPT, kind=EventKind.ACCEPTED)
+
+
+@transaction.atomic(durable=True)
+def complaint_reject(*, actor, reference: str, reason: str) -> Complaint:
+    complaint = _lock(actor, reference, Step.REJECT)
+    reason = _require_text(reason, "reason", _("Say why this is not a complaint."))
+    complaint.settled_on = _today()
+    complaint.closed_on = _today()
+    _owe_letter(complaint, LetterKind.NOT_A_COMPLAINT)
+    return _commit_step(
+        complaint, actor=actor, step=Step.REJECT, kind=EventKind.REJECTED, text=reason
+    )
+
+
+# --- contact (P3.3, P3.4) --------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def complaint_log_contact_attempt(
+    *, actor, reference: str, at: dt.datetime, channel: str, note: str = ""
+) -> Complaint:
+    complaint = _lock(actor, reference, Step.LOG_CONTACT_ATTEMPT)
+    if channel not in ContactChannel.values:
+        raise ProcedureError("bad_contact_channel", _("Choose how you tried to make contact."))
+    _require_date_in_procedure(complaint, timezone.localtime(at).date(), _("the attempt"))
+    return _commit_step(
+        complaint,
+        actor=actor,
+        step=Step.LOG_CONTACT_ATTEMPT,
+        kind=EventKind.CONTACT_ATTEMPT,
+        text=note.strip(),
+        data={"at": at.isoformat(), "channel": channel},
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_record_contact(
+    *, actor, reference: str, on: dt.date, channel: str, summary: str
+) -> Complaint:
+    complaint = _lock(actor, reference, Step.RECORD_CONTACT)
+    if channel not in ContactChannel.values:
+        raise ProcedureError("bad_contact_channel", _("Choose how the contact took place."))
+    summary = _require_text(summary, "summary", _("Summarise the conversation."))
+    _require_date_in_procedure(complaint, on, _("the contact"))
+    complaint.contacted_on = on
+    return _commit_step(
+        complaint,
+        actor=actor,
+        step=Step.RECORD_CONTACT,
+        kind=EventKind.CONTACTED,
+        text=summary,
+        data={"on": on.isoformat(), "channel": channel},
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_withdraw(*, actor, reference: str, summary: str) -> Complaint:
+    """P3.4: a misunderstanding, and the complainant drops the complaint."""
+    complaint = _lock(actor, reference, Step.WITHDRAW)
+    summary = _require_text(
+        summary, "summary", _("Describe the misunderstanding and that the complainant withdrew.")
+    )
+    complaint.settled_on = _today()
+    complaint.closed_on = _today()
+    _owe_letter(complaint, LetterKind.WITHDRAWAL)
+    return _commit_step(
+        complaint, actor=actor, step=Step.WITHDRAW, kind=EventKind.WITHDRAWN, text=summary
+    )
+
+
+# --- the meeting (P3.5) ----------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def complaint_plan_meeting(
+    *, actor, reference: str, at: dt.datetime, location: str
+) -> Complaint:
+    complaint = _lock(actor, reference, Step.PLAN_MEETING)
+    location = _require_text(location, "location", _("Say where the meeting takes place."))
+    if timezone.localtime(at).date() < complaint.received_on:
+        raise ProcedureError(
+            "date_before_receipt", _("The meeting cannot be before the date of receipt.")
+        )
+    complaint.meeting_at = at
+    complaint.meeting_location = location
+    _owe_letter(complaint, LetterKind.MEETING_INVITATION, at=at.isoformat(), location=location)
+    return _commit_step(
+        complaint,
+        actor=actor,
+        step=Step.PLAN_MEETING,
+        kind=EventKind.MEETING_PLANNED,
+        data={"at": at.isoformat(), "location": location},
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_hold_meeting(*, actor, reference: str, held_on: dt.date, report: str) -> Complaint:
+    complaint = _lock(actor, reference, Step.HOLD_MEETING)
+    report = _require_text(report, "report", _("Write the report of the meeting."))
+    _require_date_in_procedure(complaint, held_on, _("the meeting"))
+    return _commit_step(
+        complaint,
+        actor=actor,
+        step=Step.HOLD_MEETING,
+        kind=EventKind.MEETING_HELD,
+        text=report,
+        data={"on": held_on.isoformat()},
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_waive_meeting(*, actor, reference: str, reason: str) -> Complaint:
+    complaint = _lock(actor, reference, Step.WAIVE_MEETING)
+    reason = _require_text(reason, "reason", _("Say why there is no meeting."))
+    return _commit_step(
+        complaint, actor=actor, step=Step.WAIVE_MEETING, kind=EventKind.MEETING_WAIVED, text=reason
+    )
+
+
+# --- verdict and decision (P3.6, P3.7) -------------------------------------
+
+
+@transaction.atomic(durable=True)
+def complaint_record_verdict(
+    *,
+    actor,
+    reference: str,
+    verdict: str,
+    reasons: str,
+    measures: Iterable[str] = (),
+    no_measures: bool = False,
+) -> Complaint:
+    complaint = _lock(actor, reference, Step.RECORD_VERDICT)
+    if verdict not in Verdict.values:
+        raise ProcedureError("verdict_required", _("Choose founded, partly founded or unfounded."))
+    reasons = _require_text(reasons, "reasons", _("Give the reasons for the verdict."))
+    measure_texts = [m.strip() for m in measures if m and m.strip()]
+    if measure_texts and no_measures:
+        raise ProcedureError(
+            "measures_conflict", _("List measures or tick “no measures”, not both.")
+        )
+    if not measure_texts and not no_measures:
+        raise ProcedureError(
+            "measures_required", _("List the measures taken, or tick “no measures”.")
+        )
+    complaint.verdict = verdict
+    complaint.verdict_reasons = reasons
+    complaint.decided_on = _today()
+    complaint.measures.all().delete()
+    Measure.objects.bulk_create(
+        Measure(complaint=complaint, description=text) for text in measure_texts
+    )
+    if not complaint.letters_due.filter(kind=LetterKind.DECISION, sent_on__isnull=True).exists():
+        _owe_letter(complaint, LetterKind.DECISION)
+    return _commit_step(
+        complaint,
+        actor=actor,
+        step=Step.RECORD_VERDICT,
+        kind=EventKind.VERDICT,
+        text=reasons,
+        data={"verdict": verdict, "measures": measure_texts},
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_send_decision(*, actor, reference: str, sent_on: dt.date) -> Complaint:
+    complaint = _lock(actor, reference, Step.SEND_DECISION)
+    _require_date_in_procedure(complaint, sent_on, _("sending"))
+    if complaint.decided_on and sent_on < complaint.decided_on:
+        raise ProcedureError(
+            "sent_before_verdict", _("The decision cannot be sent before the verdict.")
+        )
+    complaint.settled_on = sent_on
+    complaint.letters_due.filter(kind=LetterKind.DECISION, sent_on__isnull=True).update(
+        sent_on=sent_on
+    )
+    return _commit_step(
+        complaint,
+        actor=actor,
+        step=Step.SEND_DECISION,
+        kind=EventKind.DECISION_SENT,
+        data={"sent_on": sent_on.isoformat()},
+        internal=False,
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_close(*, actor, reference: str) -> Complaint:
+    complaint = _lock(actor, reference, Step.CLOSE)
+    complaint.closed_on = _today()
+    return _commit_step(complaint, actor=actor, step=Step.CLOSE, kind=EventKind.CLOSED)
+
+
+@transaction.atomic(durable=True)
+def complaint_reopen(*, actor, reference: str, reason: str) -> Complaint:
+    complaint = _lock(actor, reference, Step.REOPEN)
+    reason = _require_text(reason, "reason", _("Say why the complaint is reopened."))
+    complaint.settled_on = None
+    complaint.closed_on = None
+    return _commit_step(
+        complaint, actor=actor, step=Step.REOPEN, kind=EventKind.REOPENED, text=reason
+    )
+
+
+# --- actions that keep the state -------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def complaint_extend(*, actor, reference: str, until: dt.date, reason: str) -> Complaint:
+    """P3.8: a longer term, agreed before the current one runs out, told in writing."""
+    complaint = _lock(actor, reference, Step.EXTEND)
+    reason = _require_text(reason, "reason", _("Say why more time is needed."))
+    current = complaint.settle_due_effective
+    if _today() > current:
+        raise ProcedureError(
+            "term_expired",
+            _("The term ended on %(due)s; an extension must be made before the term runs out."),
+            due=f"{current:%d-%m-%Y}",
+        )
+    if until <= current:
+        raise ProcedureError(
+            "extension_not_later",
+            _("The new date must be after the current term (%(due)s)."),
+            due=f"{current:%d-%m-%Y}",
+        )
+    complaint.extended_until = until
+    complaint.extension_notice_sent_on = None
+    _owe_letter(complaint, LetterKind.EXTENSION, until=until.isoformat(), reason=reason)
+    return _commit_step(
+        complaint,
+        actor=actor,
+        step=Step.EXTEND,
+        kind=EventKind.EXTENDED,
+        text=reason,
+        data={"from": current.isoformat(), "until": until.isoformat()},
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_reassign(*, actor, reference: str, handler_id: int, reason: str) -> Complaint:
+    complaint = _lock(actor, reference, Step.REASSIGN)
+    reason = _require_text(reason, "reason", _("Say why the complaint is reassigned."))
+    handler = assignable_handlers().filter(pk=handler_id).first()
+    if handler is None:
+        raise ProcedureError("bad_handler", _("Choose a handler from the list."))
+    if handler.pk == complaint.manager_concerned_id:
+        raise ProcedureError(
+            "handler_concerned",
+            _("The complaint is about this person; they cannot handle it (P3.2)."),
+        )
+    if handler.pk == complaint.handler_id:
+        raise ProcedureError("same_handler", _("This person already handles the complaint."))
+    previous = complaint.handler_id
+    complaint.handler = handler
+    return _commit_step(
+        complaint,
+        actor=actor,
+        step=Step.REASSIGN,
+        kind=EventKind.REASSIGNED,
+        text=reason,
+        data={"previous": previous, "handler": handler.pk},
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_set_person_concerned(
+    *, actor, reference: str, manager_concerned_id: int | None, employee_concerned: str
+) -> Complaint:
+    """Record whom the complaint is about; one about a district manager goes to the board."""
+    complaint = _lock(actor, reference, Step.SET_PERSON_CONCERNED)
+    manager = None
+    if manager_concerned_id:
+        manager = (
+            get_user_model()
+            .objects.filter(
+                pk=manager_concerned_id, staff_profile__role=Role.DISTRICT_MANAGER
+            )
+            .first()
+        )
+        if manager is None:
+            raise ProcedureError("bad_manager", _("Choose a district manager from the list."))
+    complaint.manager_concerned = manager
+    complaint.employee_concerned = employee_concerned.strip()[:200]
+    data: dict[str, Any] = {"manager_concerned": manager.pk if manager else None}
+    # A district manager handling it (perhaps the one concerned) hands it to the board.
+    if manager is not None and role_of(complaint.handler) in (None, Role.DISTRICT_MANAGER):
+        the_route = route(
+            postcode=complaint.postcode,
+            manager_concerned=manager,
+            organisation=Organisation.current(),
+        )
+        complaint.handler = the_route.handler
+        data.update({"handler": complaint.handler_id, "route": the_route.reason})
+    return _commit_step(
+        complaint,
+        actor=actor,
+        step=Step.SET_PERSON_CONCERNED,
+        kind=EventKind.PERSON_CONCERNED,
+        text=complaint.employee_concerned,
+        data=data,
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_add_note(*, actor, reference: str, text: str) -> Complaint:
+    complaint = _lock(actor, reference, Step.ADD_NOTE)
+    text = _require_text(text, "text", _("Write the note."))
+    return _commit_step(complaint, actor=actor, step=Step.ADD_NOTE, kind=EventKind.NOTE, text=text)
+
+
+@transaction.atomic(durable=True)
+def complaint_add_attachment(
+    *, actor, reference: str, upload: UploadedFile, description: str = ""
+) -> Attachment:
+    complaint = _lock(actor, reference, Step.ADD_ATTACHMENT)
+    attachment = _store_attachment(complaint, upload, actor=actor, description=description)
+    complaint.save(update_fields=["updated_at"])
+    audit(
+        actor=actor,
+        action="complaint.attachment",
+        target=complaint,
+        attachment=attachment.pk,
+        sha256=attachment.sha256,
+    )
+    return attachment

@@ -1,0 +1,277 @@
+"""Staff pages: thin. Parse input, call one selector or service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from klachtbeheer.complaints import services
+from klachtbeheer.complaints.forms import STEP_FORMS, RegisterComplaintForm, WorkListFilterForm
+from klachtbeheer.complaints.models import Attachment, EventKind, LetterKind
+from klachtbeheer.complaints.selectors import (
+    WorkListFilters,
+    available_steps,
+    complaint_for,
+    complaint_terms,
+    complaints_visible_to,
+    work_calendar,
+    work_list,
+)
+from klachtbeheer.complaints.workflow import Step, next_state
+from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.organisation.selectors import role_of
+
+PAGE_SIZE = 50
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if role_of(request.user) in (None, Role.STAFF):
+        raise Http404(_("This page is for complaint handlers."))
+
+
+@login_required
+def work_list_view(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    form = WorkListFilterForm(request.GET or None)
+    filters = WorkListFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = WorkListFilters(
+            district=data["district"].pk if data["district"] else None,
+            state=data["state"] or None,
+            handler=data["handler"],
+            term=data["term"] or None,
+            q=data["q"] or "",
+            mine=data["mine"],
+        )
+    organisation = Organisation.current()
+    calendar = work_calendar()
+    today = timezone.localdate()
+    queryset = work_list(
+        request.user, filters=filters, calendar=calendar, organisation=organisation, today=today
+    )
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [
+        (c, complaint_terms(c, calendar=calendar, organisation=organisation, today=today))
+        for c in page.object_list
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "complaints/work_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "filtered": any(v for k, v in request.GET.items() if k != "page"),
+        },
+    )
+
+
+@login_required
+def detail_view(request: HttpRequest, reference: str) -> HttpResponse:
+    _staff_only(request)
+    complaint = complaint_for(request.user, reference=reference, via="web")
+    organisation = Organisation.current()
+    terms = complaint_terms(complaint, calendar=work_calendar(), organisation=organisation)
+    return render(
+        request,
+        "complaints/detail.html",
+        {
+            "complaint": complaint,
+            "terms": terms,
+            "events": complaint.events.select_related("actor"),
+            "attachments": complaint.attachments.all(),
+            "measures": complaint.measures.all(),
+            "letters_due": complaint.letters_due.all(),
+            "steps": available_steps(request.user, complaint),
+            "contact_attempts": complaint.events.filter(kind=EventKind.CONTACT_ATTEMPT).count(),
+            "LetterKind": LetterKind,
+        },
+    )
+
+
+def _run_step(step: Step, actor, reference: str, data: dict[str, Any], files) -> object:
+    calls: dict[Step, Callable[[], object]] = {
+        Step.ACCEPT: lambda: services.complaint_accept(actor=actor, reference=reference),
+        Step.REJECT: lambda: services.complaint_reject(
+            actor=actor, reference=reference, reason=data["reason"]
+        ),
+        Step.LOG_CONTACT_ATTEMPT: lambda: services.complaint_log_contact_attempt(
+            actor=actor,
+            reference=reference,
+            at=data["at"],
+            channel=data["channel"],
+            note=data["note"],
+        ),
+        Step.RECORD_CONTACT: lambda: services.complaint_record_contact(
+            actor=actor,
+            reference=reference,
+            on=data["on"],
+            channel=data["channel"],
+            summary=data["summary"],
+        ),
+        Step.WITHDRAW: lambda: services.complaint_withdraw(
+            actor=actor, reference=reference, summary=data["summary"]
+        ),
+        Step.PLAN_MEETING: lambda: services.complaint_plan_meeting(
+            actor=actor, reference=reference, at=data["at"], location=data["location"]
+        ),
+        Step.HOLD_MEETING: lambda: services.complaint_hold_meeting(
+            actor=actor, reference=reference, held_on=data["held_on"], report=data["report"]
+        ),
+        Step.WAIVE_MEETING: lambda: services.complaint_waive_meeting(
+            actor=actor, reference=reference, reason=data["reason"]
+        ),
+        Step.RECORD_VERDICT: lambda: services.complaint_record_verdict(
+            actor=actor,
+            reference=reference,
+            verdict=data["verdict"],
+            reasons=data["reasons"],
+            measures=data["measure_list"],
+            no_measures=data["no_measures"],
+        ),
+        Step.SEND_DECISION: lambda: services.complaint_send_decision(
+            actor=actor, reference=reference, sent_on=data["sent_on"]
+        ),
+        Step.CLOSE: lambda: services.complaint_close(actor=actor, reference=reference),
+        Step.REOPEN: lambda: services.complaint_reopen(
+            actor=actor, reference=reference, reason=data["reason"]
+        ),
+        Step.EXTEND: lambda: services.complaint_extend(
+            actor=actor, reference=reference, until=data["until"], reason=data["reason"]
+        ),
+        Step.REASSIGN: lambda: services.complaint_reassign(
+            actor=actor, reference=reference, handler_id=data["handler"].pk, reason=data["reason"]
+        ),
+        Step.SET_PERSON_CONCERNED: lambda: services.complaint_set_person_concerned(
+            actor=actor,
+            reference=reference,
+            manager_concerned_id=data["manager_concerned"].pk
+            if data["manager_concerned"]
+            else None,
+            employee_concerned=data["employee_concerned"],
+        ),
+        Step.ADD_NOTE: lambda: services.complaint_add_note(
+            actor=actor, reference=reference, text=data["text"]
+        ),
+        Step.ADD_ATTACHMENT: lambda: services.complaint_add_attachment(
+            actor=actor,
+            reference=reference,
+            upload=data["upload"],
+            description=data["description"],
+        ),
+    }
+    return calls[step]()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
+    _staff_only(request)
+    try:
+        the_step = Step(step)
+    except ValueError:
+        raise Http404(_("Unknown step.")) from None
+    complaint = complaint_for(request.user, reference=reference, via="")
+    form_class = STEP_FORMS[the_step]
+    allowed = the_step in available_steps(request.user, complaint)
+    form = form_class(request.POST or None, request.FILES or None)
+    if request.method == "POST" and allowed and form.is_valid():
+        try:
+            _run_step(the_step, request.user, reference, form.cleaned_data, request.FILES)
+        except ProcedureError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Saved: %(step)s.") % {"step": the_step.label})
+            return redirect(complaint)
+    if not allowed:
+        try:
+            next_state(complaint.state, the_step)
+            refusal = _("Only the quality manager can take this step.")
+        except ProcedureError as error:
+            refusal = str(error)
+    else:
+        refusal = ""
+    status = 409 if not allowed else (400 if form.is_bound else 200)
+    return render(
+        request,
+        "complaints/step.html",
+        {"complaint": complaint, "step": the_step, "form": form, "refusal": refusal},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register_view(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    form = RegisterComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            complaint = services.complaint_register(
+                actor=request.user,
+                channel=data["channel"],
+                received_on=data["received_on"],
+                complainant=services.ComplainantData(
+                    complainant_type=data["complainant_type"],
+                    name=data["name"],
+                    organisation=data["organisation"],
+                    email=data["email"],
+                    phone=data["phone"],
+                    street_address=data["street_address"],
+                    postcode=data["postcode"],
+                    city=data["city"],
+                    is_uwv_client=data["is_uwv_client"],
+                ),
+                substantiation=data["substantiation"],
+                desired_outcome=data["desired_outcome"],
+                service=data["service"],
+                employee_concerned=data["employee_concerned"],
+                manager_concerned=data["manager_concerned"],
+                attachments=[data["attachment"]] if data["attachment"] else [],
+            )
+        except ProcedureError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("Complaint %(reference)s registered.") % {"reference": complaint.reference},
+            )
+            if complaints_visible_to(request.user).filter(pk=complaint.pk).exists():
+                return redirect(complaint)
+            return redirect("complaints:work_list")
+    return render(
+        request,
+        "complaints/register.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+def attachment_view(request: HttpRequest, reference: str, pk: int) -> FileResponse:
+    _staff_only(request)
+    complaint = complaint_for(request.user, reference=reference, via="attachment")
+    attachment = Attachment.objects.filter(complaint=complaint, pk=pk).first()
+    if attachment is None:
+        raise Http404(_("No such attachment."))
+    response = FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.filename
+    )
+    response["Content-Type"] = "application/octet-stream"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import re
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from klachtbeheer.organisation.models import ClosureDay, District, PostcodeRange, Role
+
+POSTCODE_RE = re.compile(r"^\s*([1-9][0-9]{3})\s?([A-Za-z]{2})\s*$")
+# Letter pairs that PostNL never issues.
+_UNUSED_LETTERS = {"SA", "SD", "SS"}
+
+
+def normalise_postcode(value: str) -> str | None:
+    """'1234ab' → '1234 AB'; None when it is not a valid Dutch postcode."""
+    match = POSTCODE_RE.match(value or "")
+    if not match:
+        return None
+    letters = match.group(2).upper()
+    if letters in _UNUSED_LETTERS:
+        return None
+    return f"{match.group(1)} {letters}"
+
+
+def role_of(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    profile = getattr(user, "staff_profile", None)
+    try:
+        return profile.role if profile else None
+    except Exception:  # pragma: no cover - profile relation missing
+        return None
+
+
+def user_is_quality_manager(user) -> bool:
+    return role_of(user) == Role.QUALITY_MANAGER
+
+
+def district_for_postcode(postcode: str | None) -> District | None:
+    normalised = normalise_postcode(postcode or "")
+    if not normalised:
+        return None
+    pc4 = int(normalised[:4])
+    match = (
+        PostcodeRange.objects.filter(first__lte=pc4, last__gte=pc4)
+        .select_related("district__manager")
+        .first()
+    )
+    return match.district if match else None
+
+
+def closure_days() -> dict:
+    return {day.date: day.description for day in ClosureDay.objects.all()}
+
+
+def assignable_handlers() -> QuerySet:
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            staff_profile__role__in=[Role.QUALITY_MANAGER, Role.BOARD, Role.DISTRICT_MANAGER],
+        )
+        .select_related("staff_profile")
+        .order_by("first_name", "last_name", "username")
+    )

@@ -1,0 +1,20 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from klachtbeheer.core import views as core_views
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", core_views.health, name="health"),
+]
+urlpatterns += i18n_patterns(
+    path("", RedirectView.as_view(pattern_name="complaints:work_list"), name="home"),
+    path("inloggen/", core_views.LoginView.as_view(), name="login"),
+    path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("klachten/", include("klachtbeheer.complaints.urls")),
+    path("beheer/", admin.site.urls),
+    prefix_default_language=False,
+)
