@@ -1,0 +1,42 @@
+# Klachtbeheer: `make run` to try it, `make test` to check it.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The first Python >= 3.12 on this machine (Django 6 needs it); pyenv installs count too.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 /usr/local/bin/python3 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
+	&& { command -v $$p; break; }; done)
+
+.PHONY: run test lint format migrate demo clean check-deploy
+
+$(BIN)/klachtbeheer: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6)." >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+migrate: $(BIN)/klachtbeheer
+	$(BIN)/klachtbeheer migrate --noinput
+
+demo: migrate
+	$(BIN)/klachtbeheer demo --if-empty
+
+run: demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
+	$(BIN)/klachtbeheer runserver $(HOST):$(PORT)
+
+test: $(BIN)/klachtbeheer
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/klachtbeheer makemigrations --check --dry-run >/dev/null
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint format: $(BIN)/klachtbeheer
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
