@@ -423,8 +423,11 @@ def complaint_record_verdict(
     reasons: str,
     measures: Iterable[str] = (),
     no_measures: bool = False,
+    decided_on: dt.date | None = None,
 ) -> Complaint:
     complaint = _lock(actor, reference, Step.RECORD_VERDICT)
+    decided_on = decided_on or _today()
+    _require_date_in_procedure(complaint, decided_on, _("the verdict"))
     if verdict not in Verdict.values:
         raise ProcedureError("verdict_required", _("Choose founded, partly founded or unfounded."))
     reasons = _require_text(reasons, "reasons", _("Give the reasons for the verdict."))
@@ -439,7 +442,7 @@ def complaint_record_verdict(
         )
     complaint.verdict = verdict
     complaint.verdict_reasons = reasons
-    complaint.decided_on = _today()
+    complaint.decided_on = decided_on
     complaint.measures.all().delete()
     Measure.objects.bulk_create(
         Measure(complaint=complaint, description=text) for text in measure_texts
