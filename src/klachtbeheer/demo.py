@@ -104,9 +104,7 @@ COMPLAINTS = [
 def _users() -> dict[str, object]:
     User = get_user_model()
     created = {}
-    view_complaint = Permission.objects.filter(
-        codename__in=["view_complaint", "view_accesslog"]
-    )
+    view_complaint = Permission.objects.filter(codename__in=["view_complaint", "view_accesslog"])
     manage_org = Permission.objects.filter(
         content_type__app_label="organisation",
     )

@@ -87,7 +87,9 @@ class StaffProfile(models.Model):
         verbose_name_plural = _("staff profiles")
 
     def __str__(self) -> str:
-        return f"{self.user.get_full_name() or self.user.get_username()} ({self.get_role_display()})"
+        return (
+            f"{self.user.get_full_name() or self.user.get_username()} ({self.get_role_display()})"
+        )
 
 
 class District(models.Model):
@@ -129,7 +131,9 @@ class PostcodeRange(models.Model):
         ordering = ["first"]
         indexes = [models.Index(fields=["first", "last"])]
         constraints = [
-            models.CheckConstraint(condition=Q(first__lte=models.F("last")), name="pc4_range_order"),
+            models.CheckConstraint(
+                condition=Q(first__lte=models.F("last")), name="pc4_range_order"
+            ),
             models.CheckConstraint(
                 condition=Q(first__gte=1000, last__lte=9999), name="pc4_range_bounds"
             ),

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         self.print_logins()
 
     def print_logins(self):
-        self.stdout.write("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         for user in USERS:
-            self.stdout.write(f"  {user.username:<12} {user.first_name} {user.last_name}, {user.job_title}")
+            self.stdout.write(
+                f"  {user.username:<12} {user.first_name} {user.last_name}, {user.job_title}"
+            )
