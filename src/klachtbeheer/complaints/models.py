@@ -51,6 +51,9 @@ class ReferenceCounter(models.Model):
     class Meta:
         verbose_name = _("reference counter")
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
 
 class Complaint(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
