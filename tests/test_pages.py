@@ -247,3 +247,11 @@ def test_english_pages_exist(client, demo):
     response = client.get("/en/klachten/")
     assert response.status_code == 200
     assert response.context["LANGUAGE_CODE"] == "en"
+
+
+def test_search_finds_words_in_the_substantiation(client, demo):
+    login(client, "kwaliteit")
+    response = client.get(reverse("complaints:work_list"), {"q": "gefactureerd"})
+    rows = response.context["rows"]
+    assert rows
+    assert all("gefactureerd" in c.substantiation for c, _t in rows)
