@@ -113,9 +113,6 @@ class Complaint(models.Model):
     contact_due_on = models.DateField(_("contact due"))
     settle_due_on = models.DateField(_("settlement due"))
     extended_until = models.DateField(_("extended until"), null=True, blank=True)
-    extension_notice_sent_on = models.DateField(
-        _("extension notice sent on"), null=True, blank=True
-    )
     contacted_on = models.DateField(_("contacted on"), null=True, blank=True)
     meeting_at = models.DateTimeField(_("meeting at"), null=True, blank=True)
     meeting_location = models.CharField(_("meeting place"), max_length=200, blank=True)

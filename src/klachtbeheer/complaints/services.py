@@ -521,7 +521,6 @@ def complaint_extend(*, actor, reference: str, until: dt.date, reason: str) -> C
             due=f"{current:%d-%m-%Y}",
         )
     complaint.extended_until = until
-    complaint.extension_notice_sent_on = None
     _owe_letter(complaint, LetterKind.EXTENSION, until=until.isoformat(), reason=reason)
     return _commit_step(
         complaint,
