@@ -46,20 +46,53 @@ class UserChoiceField(forms.ModelChoiceField):
 
 
 class StaffForm(forms.Form):
-    """Forms whose fields carry the ids and classes our templates expect."""
+    """Forms whose fields carry the ids and classes our templates expect.
+
+    `error_texts` gives each field specific error messages ("Describe what
+    happened"), never the generic "This field is required".
+    """
 
     template_name = "includes/form.html"
+    error_texts: dict[str, dict[str, str]] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, texts in self.error_texts.items():
+            if name in self.fields:
+                self.fields[name].error_messages.update(texts)
 
 
 class RegisterComplaintForm(StaffForm):
-    channel = forms.ChoiceField(label=_("How did the complaint arrive?"), choices=Channel.choices)
+    error_texts = {
+        "channel": {"required": _("Choose how the complaint arrived.")},
+        "received_on": {
+            "required": _("Enter the date of receipt."),
+            "invalid": _("Enter the date of receipt as a real date, for example 27-3-2026."),
+        },
+        "complainant_type": {"required": _("Choose who is complaining.")},
+        "name": {"required": _("Enter the name of the complainant.")},
+        "email": {"invalid": _("Enter an e-mail address like name@example.nl.")},
+        "substantiation": {"required": _("Describe what happened.")},
+        "manager_concerned": {"invalid_choice": _("Choose a district manager from the list.")},
+        "attachment": {"empty": _("The chosen file is empty.")},
+    }
+
+    channel = forms.ChoiceField(
+        label=_("How did the complaint arrive?"),
+        choices=Channel.choices,
+        widget=forms.RadioSelect,
+    )
     received_on = forms.DateField(
         label=_("Date of receipt"),
-        help_text=_("The date stamped on the letter or the date of the e-mail. The terms run from it."),
+        help_text=_(
+            "The date stamped on the letter or the date of the e-mail. The terms run from it."
+        ),
         widget=DateInput(),
     )
     complainant_type = forms.ChoiceField(
-        label=_("Who is complaining?"), choices=ComplainantType.choices
+        label=_("Who is complaining?"),
+        choices=ComplainantType.choices,
+        widget=forms.RadioSelect,
     )
     name = forms.CharField(label=_("Name of the complainant"), max_length=200)
     organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
@@ -141,10 +174,14 @@ class RegisterComplaintForm(StaffForm):
 
 
 class ReasonForm(StaffForm):
+    error_texts = {"reason": {"required": _("Give the reason.")}}
+
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class RejectForm(StaffForm):
+    error_texts = {"reason": {"required": _("Say why this is not a complaint.")}}
+
     reason = forms.CharField(
         label=_("Why is this not a complaint?"),
         help_text=_("For example a question, a request for information, or spam (P1.2)."),
@@ -153,6 +190,14 @@ class RejectForm(StaffForm):
 
 
 class ContactAttemptForm(StaffForm):
+    error_texts = {
+        "at": {
+            "required": _("Enter when you tried to make contact."),
+            "invalid": _("Enter a real date and time."),
+        },
+        "channel": {"required": _("Choose how you tried to make contact.")},
+    }
+
     at = forms.DateTimeField(label=_("When"), widget=DateTimeInput())
     channel = forms.ChoiceField(label=_("How"), choices=ContactChannel.choices)
     note = forms.CharField(
@@ -165,6 +210,15 @@ class ContactAttemptForm(StaffForm):
 
 
 class ContactForm(StaffForm):
+    error_texts = {
+        "on": {
+            "required": _("Enter the date of the contact."),
+            "invalid": _("Enter the date of the contact as a real date."),
+        },
+        "channel": {"required": _("Choose how the contact took place.")},
+        "summary": {"required": _("Summarise the conversation.")},
+    }
+
     on = forms.DateField(label=_("Date of the contact"), widget=DateInput())
     channel = forms.ChoiceField(
         label=_("How"),
@@ -181,6 +235,8 @@ class ContactForm(StaffForm):
 
 
 class WithdrawForm(StaffForm):
+    error_texts = {"summary": {"required": _("Describe the misunderstanding.")}}
+
     summary = forms.CharField(
         label=_("What was the misunderstanding?"),
         help_text=_(
@@ -191,11 +247,27 @@ class WithdrawForm(StaffForm):
 
 
 class PlanMeetingForm(StaffForm):
+    error_texts = {
+        "at": {
+            "required": _("Enter the date and time of the meeting."),
+            "invalid": _("Enter the date and time of the meeting as a real date and time."),
+        },
+        "location": {"required": _("Enter where the meeting takes place.")},
+    }
+
     at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     location = forms.CharField(label=_("Place"), max_length=200)
 
 
 class HoldMeetingForm(StaffForm):
+    error_texts = {
+        "held_on": {
+            "required": _("Enter the date of the meeting."),
+            "invalid": _("Enter the date of the meeting as a real date."),
+        },
+        "report": {"required": _("Write the report of the meeting.")},
+    }
+
     held_on = forms.DateField(label=_("Date of the meeting"), widget=DateInput())
     report = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 8}))
 
@@ -205,6 +277,8 @@ class HoldMeetingForm(StaffForm):
 
 
 class WaiveMeetingForm(StaffForm):
+    error_texts = {"reason": {"required": _("Say why there is no meeting.")}}
+
     reason = forms.CharField(
         label=_("Why is there no meeting?"),
         help_text=_("For example: the complainant declined a meeting."),
@@ -213,6 +287,11 @@ class WaiveMeetingForm(StaffForm):
 
 
 class VerdictForm(StaffForm):
+    error_texts = {
+        "verdict": {"required": _("Choose the verdict.")},
+        "reasons": {"required": _("Give the reasons for the verdict.")},
+    }
+
     verdict = forms.ChoiceField(
         label=_("Verdict"), choices=Verdict.choices, widget=forms.RadioSelect
     )
@@ -221,7 +300,7 @@ class VerdictForm(StaffForm):
     )
     measures = forms.CharField(
         label=_("Measures"),
-        help_text=_("One measure per line."),
+        help_text=_("One measure per line. If there are none, tick “No measures”."),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
@@ -239,6 +318,13 @@ class VerdictForm(StaffForm):
 
 
 class SendDecisionForm(StaffForm):
+    error_texts = {
+        "sent_on": {
+            "required": _("Enter the date the decision letter was sent."),
+            "invalid": _("Enter the date the decision letter was sent as a real date."),
+        },
+    }
+
     sent_on = forms.DateField(label=_("Date the decision letter was sent"), widget=DateInput())
 
     def __init__(self, *args, **kwargs):
@@ -251,6 +337,14 @@ class CloseForm(StaffForm):
 
 
 class ExtendForm(StaffForm):
+    error_texts = {
+        "until": {
+            "required": _("Enter the new date for settlement."),
+            "invalid": _("Enter the new date for settlement as a real date."),
+        },
+        "reason": {"required": _("Say why more time is needed.")},
+    }
+
     until = forms.DateField(label=_("New date for settlement"), widget=DateInput())
     reason = forms.CharField(
         label=_("Why is more time needed?"),
@@ -260,6 +354,14 @@ class ExtendForm(StaffForm):
 
 
 class ReassignForm(StaffForm):
+    error_texts = {
+        "handler": {
+            "required": _("Choose the new handler."),
+            "invalid_choice": _("Choose the new handler from the list."),
+        },
+        "reason": {"required": _("Give the reason for the reassignment.")},
+    }
+
     handler = UserChoiceField(label=_("New handler"), queryset=get_user_model().objects.none())
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -269,6 +371,10 @@ class ReassignForm(StaffForm):
 
 
 class PersonConcernedForm(StaffForm):
+    error_texts = {
+        "manager_concerned": {"invalid_choice": _("Choose a district manager from the list.")},
+    }
+
     manager_concerned = UserChoiceField(
         label=_("District manager concerned"),
         queryset=get_user_model().objects.none(),
@@ -286,10 +392,16 @@ class PersonConcernedForm(StaffForm):
 
 
 class NoteForm(StaffForm):
+    error_texts = {"text": {"required": _("Write the note.")}}
+
     text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class AttachmentForm(StaffForm):
+    error_texts = {
+        "upload": {"required": _("Choose a file."), "empty": _("The chosen file is empty.")},
+    }
+
     upload = forms.FileField(label=_("File"))
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
 
@@ -325,14 +437,21 @@ TERM_CHOICES = [
 
 
 class WorkListFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    q = forms.CharField(
+        label=_("Search"),
+        help_text=_("Reference, name, e-mail address or organisation."),
+        required=False,
+        max_length=200,
+    )
     district = forms.ModelChoiceField(
         label=_("District"), queryset=District.objects.all(), required=False, empty_label=_("All")
     )
     state = forms.ChoiceField(
         label=_("State"), choices=[("", _("All")), *State.choices], required=False
     )
-    handler = forms.TypedChoiceField(label=_("Handler"), coerce=int, required=False, empty_value=None)
+    handler = forms.TypedChoiceField(
+        label=_("Handler"), coerce=int, required=False, empty_value=None
+    )
     term = forms.ChoiceField(label=_("Term"), choices=TERM_CHOICES, required=False)
     mine = forms.BooleanField(label=_("Only mine"), required=False)
 

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import filesizeformat
 from django.urls import translate_url
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from klachtbeheer.complaints.models import Channel, ContactChannel, LetterKind, Verdict
 from klachtbeheer.complaints.workflow import State, Step
@@ -77,6 +77,15 @@ def first_input_id(bound_field: forms.BoundField) -> str:
     if _kind(bound_field.field.widget) == "radio":
         return f"{bound_field.auto_id}_0"
     return bound_field.id_for_label or bound_field.auto_id
+
+
+@register.filter
+def short_date(value: dt.date | None) -> str:
+    """ "za 12 dec" / "Sat 12 Dec": weekday, day and month, for tight table cells."""
+    if not value:
+        return ""
+    text = date_filter(value, "D j M")
+    return text.lower() if get_language() == "nl" else text
 
 
 # --- Language --------------------------------------------------------------
@@ -146,40 +155,33 @@ def state_class(state: str) -> str:
 
 # --- Steps -----------------------------------------------------------------
 
-# Steps that move the complaint forward; the first one offered is the primary action.
-SECONDARY_STEPS = {
+# The step that moves a complaint on from each state: shown as the primary button.
+PRIMARY_STEP = {
+    State.RECEIVED: Step.ACCEPT,
+    State.ACCEPTED: Step.RECORD_CONTACT,
+    State.CONTACTED: Step.PLAN_MEETING,
+    State.MEETING_PLANNED: Step.HOLD_MEETING,
+    State.ASSESSING: Step.RECORD_VERDICT,
+    State.DECIDED: Step.SEND_DECISION,
+    State.DECISION_SENT: Step.CLOSE,
+}
+# Steps that do not move the procedure on: offered as plain links under the buttons.
+SIDE_STEPS = {
     Step.ADD_NOTE,
     Step.ADD_ATTACHMENT,
     Step.EXTEND,
     Step.REASSIGN,
     Step.SET_PERSON_CONCERNED,
-    Step.LOG_CONTACT_ATTEMPT,
-    Step.REJECT,
-    Step.WITHDRAW,
-    Step.WAIVE_MEETING,
-    Step.REOPEN,
 }
 
 
 @register.simple_tag
-def split_steps(steps: list[Step]) -> dict[str, Any]:
+def split_steps(steps: list[Step], state: str) -> dict[str, Any]:
     """{"primary": step or None, "main": [...], "other": [...]}: how the page groups actions."""
-    forward = [s for s in steps if s not in SECONDARY_STEPS]
-    primary = forward[0] if forward else None
-    main = [
-        s
-        for s in steps
-        if s != primary
-        and s
-        not in {
-            Step.ADD_NOTE,
-            Step.ADD_ATTACHMENT,
-            Step.EXTEND,
-            Step.REASSIGN,
-            Step.SET_PERSON_CONCERNED,
-        }
-    ]
-    other = [s for s in steps if s != primary and s not in main]
+    wanted = PRIMARY_STEP.get(State(state))
+    primary = wanted if wanted in steps else None
+    main = [s for s in steps if s != primary and s not in SIDE_STEPS]
+    other = [s for s in steps if s in SIDE_STEPS]
     return {"primary": primary, "main": main, "other": other}
 
 
