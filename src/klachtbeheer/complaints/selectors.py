@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -57,7 +57,8 @@ def complaint_for(user, *, reference: str, via: str, for_update: bool = False) -
     complaint = queryset.filter(reference=reference).first()
     if complaint is None:
         raise NotFoundOrNoAccess(
-            "not_found", _("There is no complaint %(reference)s, or you may not see it."),
+            "not_found",
+            _("There is no complaint %(reference)s, or you may not see it."),
             reference=reference,
         )
     if via:
@@ -159,7 +160,8 @@ def work_list(
             qs = qs.filter(next_due_on__isnull=True)
     if filters.q:
         qs = search(qs, filters.q)
-    return qs.order_by("next_due_on", "received_on", "id")
+    # Complaints without an open term go last on every database (SQLite sorts NULL first).
+    return qs.order_by(F("next_due_on").asc(nulls_last=True), "received_on", "id")
 
 
 def search(qs: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:

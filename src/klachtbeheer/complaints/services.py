@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from klachtbeheer.complaints.models import (
     Attachment,
     Channel,
-    Complaint,
     ComplainantType,
+    Complaint,
     ContactChannel,
     Event,
     EventKind,
@@ -80,9 +80,7 @@ def _lock(actor, reference: str, step: Step) -> Complaint:
     """The complaint, locked, when `actor` may see it and take `step` now."""
     complaint = complaint_for(actor, reference=reference, via="", for_update=True)
     if step in QUALITY_MANAGER_STEPS and role_of(actor) != Role.QUALITY_MANAGER:
-        raise NotAllowed(
-            "quality_manager_only", _("Only the quality manager can take this step.")
-        )
+        raise NotAllowed("quality_manager_only", _("Only the quality manager can take this step."))
     next_state(complaint.state, step)  # raises when the table has no such move
     return complaint
 
@@ -218,9 +216,7 @@ def complaint_register(
     if complainant.postcode.strip():
         postcode = normalise_postcode(complainant.postcode) or ""
         if not postcode:
-            raise ProcedureError(
-                "bad_postcode", _("Enter a Dutch postcode such as 3741 AB.")
-            )
+            raise ProcedureError("bad_postcode", _("Enter a Dutch postcode such as 3741 AB."))
     organisation = Organisation.current()
     the_route = route(
         postcode=postcode, manager_concerned=manager_concerned, organisation=organisation
@@ -288,9 +284,7 @@ def complaint_register(
 def complaint_accept(*, actor, reference: str) -> Complaint:
     complaint = _lock(actor, reference, Step.ACCEPT)
     if complaint.handler_id is None:
-        raise ProcedureError(
-            "no_handler", _("Assign a handler before accepting the complaint.")
-        )
+        raise ProcedureError("no_handler", _("Assign a handler before accepting the complaint."))
     return _commit_step(complaint, actor=actor, step=Step.ACCEPT, kind=EventKind.ACCEPTED)
 
 
@@ -366,9 +360,7 @@ def complaint_withdraw(*, actor, reference: str, summary: str) -> Complaint:
 
 
 @transaction.atomic(durable=True)
-def complaint_plan_meeting(
-    *, actor, reference: str, at: dt.datetime, location: str
-) -> Complaint:
+def complaint_plan_meeting(*, actor, reference: str, at: dt.datetime, location: str) -> Complaint:
     complaint = _lock(actor, reference, Step.PLAN_MEETING)
     location = _require_text(location, "location", _("Say where the meeting takes place."))
     if timezone.localtime(at).date() < complaint.received_on:
@@ -568,9 +560,7 @@ def complaint_set_person_concerned(
     if manager_concerned_id:
         manager = (
             get_user_model()
-            .objects.filter(
-                pk=manager_concerned_id, staff_profile__role=Role.DISTRICT_MANAGER
-            )
+            .objects.filter(pk=manager_concerned_id, staff_profile__role=Role.DISTRICT_MANAGER)
             .first()
         )
         if manager is None:

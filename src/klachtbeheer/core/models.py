@@ -3,8 +3,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk changes would bypass the model's guard; they are refused too."""
+
+    def _refuse(self, *args, **kwargs):
+        raise RuntimeError(f"{self.model.__name__} rows are append-only")
+
+    update = delete = bulk_update = _refuse
+
+
 class AppendOnlyModel(models.Model):
     """History rows are written once: never updated, never deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
