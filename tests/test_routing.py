@@ -1,0 +1,236 @@
+"""Routing (P3.1, P3.2): the complainant's postcode picks the handler; the board handles
+complaints about a district manager, never that manager."""
+
+from __future__ import annotations
+
+import pytest
+
+from klachtbeheer.complaints.models import Event, EventKind
+from klachtbeheer.complaints.routing import route
+from klachtbeheer.complaints.workflow import TRANSITIONS, State, Step
+from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.organisation.models import PostcodeRange
+from klachtbeheer.organisation.selectors import district_for_postcode, normalise_postcode
+from tests.conftest import PC_NORTH, PC_NOWHERE, PC_SOUTH, PC_VACANT
+from tests.factories import ComplaintFactory, DistrictFactory, StaffFactory, take_step
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [
+        ("3741AB", "3741 AB"),
+        ("3741 ab", "3741 AB"),
+        ("  3741  ab ", None),  # two spaces between digits and letters
+        (" 3741ab ", "3741 AB"),
+        ("0741 AB", None),
+        ("3741", None),
+        ("3741 A", None),
+        ("3741 SS", None),
+        ("3741 SA", None),
+        ("3741 SD", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_normalise_postcode(raw, normal):
+    assert normalise_postcode(raw) == normal
+
+
+@pytest.mark.parametrize(
+    ("postcode", "district"),
+    [
+        ("1000 AA", "North"),
+        ("2999 ZZ", "North"),
+        ("3000 AA", "North"),  # second range of North
+        ("4999 ZZ", "North"),
+        ("5000 AA", "South"),
+        ("8999 ZZ", "South"),
+        ("9000 AA", "Vacant"),
+        ("9499 ZZ", "Vacant"),
+        ("9500 AA", None),
+        ("9999 XX", None),
+        ("", None),
+        ("rubbish", None),
+    ],
+)
+def test_district_for_postcode(world, postcode, district):
+    found = district_for_postcode(postcode)
+    assert (found.name if found else None) == district
+
+
+def test_postcode_picks_the_district_manager(world):
+    north = ComplaintFactory(postcode=PC_NORTH)
+    south = ComplaintFactory(postcode=PC_SOUTH)
+    assert (north.district, north.handler) == (world.north, world.dm_north)
+    assert (south.district, south.handler) == (world.south, world.dm_south)
+    routed = Event.objects.get(complaint=north, kind=EventKind.ROUTED)
+    assert routed.data == {"district": "North", "handler": world.dm_north.pk}
+
+
+@pytest.mark.parametrize(
+    ("postcode", "district"),
+    [("", None), (PC_NOWHERE, None), (PC_VACANT, "Vacant")],
+    ids=["no-postcode", "unknown-postcode", "district-without-manager"],
+)
+def test_no_handler_goes_to_triage(world, postcode, district):
+    complaint = ComplaintFactory(postcode=postcode)
+    assert complaint.handler is None
+    assert (complaint.district.name if complaint.district else None) == district
+    assert complaint.state == State.RECEIVED
+
+
+def test_inactive_district_manager_goes_to_triage(world):
+    world.dm_south.is_active = False
+    world.dm_south.save()
+    complaint = ComplaintFactory(postcode=PC_SOUTH)
+    assert complaint.district == world.south
+    assert complaint.handler is None
+
+
+def test_invalid_postcode_is_refused(world):
+    with pytest.raises(ProcedureError) as refused:
+        ComplaintFactory(postcode="12345")
+    assert refused.value.code == "bad_postcode"
+
+
+@pytest.mark.parametrize("postcode", [PC_NORTH, PC_SOUTH, PC_NOWHERE, ""])
+def test_complaint_about_a_district_manager_goes_to_the_board(world, postcode):
+    # Also when the complainant lives in that manager's own district (PC_NORTH).
+    complaint = ComplaintFactory(postcode=postcode, manager_concerned=world.dm_north)
+    assert complaint.handler == world.organisation.board_handler == world.board
+    assert complaint.handler != world.dm_north
+    assert complaint.manager_concerned == world.dm_north
+
+
+def test_complaint_about_a_district_manager_without_board_handler_goes_to_triage(world):
+    world.organisation.board_handler = None
+    world.organisation.save()
+    complaint = ComplaintFactory(postcode=PC_NORTH, manager_concerned=world.dm_north)
+    assert complaint.handler is None
+    assert complaint.district == world.north
+
+
+def test_complaint_about_the_board_handler_never_goes_to_that_person(world):
+    complaint = ComplaintFactory(postcode=PC_NORTH, manager_concerned=world.board)
+    assert complaint.handler is None
+
+
+def test_route_function_directly(world):
+    about = route(
+        postcode=PC_NORTH, manager_concerned=world.dm_north, organisation=world.organisation
+    )
+    assert about.handler == world.board
+    assert about.district == world.north
+    assert "board" in about.reason
+    plain = route(postcode=PC_NORTH, manager_concerned=None, organisation=world.organisation)
+    assert plain.handler == world.dm_north
+
+
+@pytest.mark.parametrize("state", sorted(TRANSITIONS[Step.SET_PERSON_CONCERNED]))
+def test_set_person_concerned_reroutes_to_the_board(world, state):
+    complaint = ComplaintFactory(state=state, postcode=PC_NORTH)
+    assert complaint.handler == world.dm_north
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        complaint,
+        actor=world.qm,
+        manager_concerned_id=world.dm_north.pk,
+        employee_concerned="",
+    )
+    assert complaint.manager_concerned == world.dm_north
+    assert complaint.handler == world.board
+    assert complaint.state == state
+    event = Event.objects.get(complaint=complaint, kind=EventKind.PERSON_CONCERNED)
+    assert event.data["handler"] == world.board.pk
+
+
+def test_set_person_concerned_by_the_handler_hands_it_over(world):
+    """The district manager who learns the complaint is about them hands it to the board."""
+    complaint = ComplaintFactory(contacted=True, postcode=PC_NORTH, walker=world.dm_north)
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        complaint,
+        actor=world.dm_north,
+        manager_concerned_id=world.dm_north.pk,
+        employee_concerned="",
+    )
+    assert complaint.handler == world.board
+
+
+def test_set_person_concerned_about_another_manager_also_goes_to_the_board(world):
+    complaint = ComplaintFactory(accepted=True, postcode=PC_NORTH)
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        complaint,
+        actor=world.qm,
+        manager_concerned_id=world.dm_south.pk,
+        employee_concerned="",
+    )
+    assert complaint.handler == world.board
+
+
+def test_set_person_concerned_keeps_a_board_or_quality_manager_handler(world):
+    complaint = ComplaintFactory(accepted=True, postcode=PC_NORTH)
+    complaint = take_step(Step.REASSIGN, complaint, actor=world.qm, handler_id=world.qm.pk)
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        complaint,
+        actor=world.qm,
+        manager_concerned_id=world.dm_north.pk,
+        employee_concerned="",
+    )
+    assert complaint.handler == world.qm
+
+
+def test_set_person_concerned_only_an_employee_keeps_the_handler(world):
+    complaint = ComplaintFactory(accepted=True, postcode=PC_NORTH)
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED, complaint, actor=world.qm, employee_concerned="  J. Coach  "
+    )
+    assert complaint.handler == world.dm_north
+    assert complaint.employee_concerned == "J. Coach"
+    assert complaint.manager_concerned is None
+
+
+def test_set_person_concerned_needs_a_district_manager(world):
+    complaint = ComplaintFactory(accepted=True)
+    for who in (world.staff, world.board, world.qm):
+        with pytest.raises(ProcedureError) as refused:
+            take_step(
+                Step.SET_PERSON_CONCERNED, complaint, actor=world.qm, manager_concerned_id=who.pk
+            )
+        assert refused.value.code == "bad_manager"
+
+
+def test_set_person_concerned_without_board_handler_goes_to_triage(world):
+    world.organisation.board_handler = None
+    world.organisation.save()
+    complaint = ComplaintFactory(accepted=True, postcode=PC_NORTH)
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        complaint,
+        actor=world.qm,
+        manager_concerned_id=world.dm_north.pk,
+    )
+    assert complaint.handler is None
+
+
+def test_overlapping_postcode_ranges_are_refused(world):
+    from django.core.exceptions import ValidationError
+
+    clash = PostcodeRange(district=world.south, first=4990, last=5010)
+    with pytest.raises(ValidationError):
+        clash.clean()
+    inside = PostcodeRange(district=world.south, first=9500, last=9999)
+    inside.clean()  # free: no error
+
+
+def test_new_district_takes_over_a_free_area(world):
+    district = DistrictFactory(
+        name="Far North", manager=StaffFactory(district_manager=True), postcodes=[(9500, 9999)]
+    )
+    complaint = ComplaintFactory(postcode=PC_NOWHERE)
+    assert complaint.district == district
+    assert complaint.handler == district.manager
