@@ -487,3 +487,38 @@ def test_steps_on_a_complaint_one_cannot_see_are_not_found(world):
         with pytest.raises(NotFoundOrNoAccess):
             take_step(Step.RECORD_CONTACT, complaint, actor=actor)
     assert _snapshot(complaint) == before
+
+
+@pytest.mark.parametrize(
+    ("received", "instant", "code"),
+    [
+        # 00:30 on the day summer time starts (CET, UTC+1): the day of receipt itself.
+        (dt.date(2026, 3, 29), dt.datetime(2026, 3, 28, 23, 30, tzinfo=dt.UTC), None),
+        # 23:30 local the evening before: before receipt, although the same UTC date.
+        (
+            dt.date(2026, 3, 29),
+            dt.datetime(2026, 3, 28, 22, 30, tzinfo=dt.UTC),
+            "date_before_receipt",
+        ),
+        # 00:30 on the day summer time ends (CEST, UTC+2).
+        (dt.date(2026, 10, 25), dt.datetime(2026, 10, 24, 22, 30, tzinfo=dt.UTC), None),
+        (
+            dt.date(2026, 10, 25),
+            dt.datetime(2026, 10, 24, 21, 30, tzinfo=dt.UTC),
+            "date_before_receipt",
+        ),
+    ],
+)
+def test_moments_are_judged_by_their_local_date(world, received, instant, code):
+    complaint = ComplaintFactory(received_on=received, accepted=True)
+    if code is None:
+        complaint = take_step(Step.LOG_CONTACT_ATTEMPT, complaint, actor=world.qm, at=instant)
+        assert complaint.state == State.ACCEPTED
+    else:
+        _refused(code, Step.LOG_CONTACT_ATTEMPT, complaint, actor=world.qm, at=instant)
+    meeting = ComplaintFactory(received_on=received, contacted=True)
+    if code is None:
+        meeting = take_step(Step.PLAN_MEETING, meeting, actor=world.qm, at=instant)
+        assert meeting.meeting_at == instant
+    else:
+        _refused(code, Step.PLAN_MEETING, meeting, actor=world.qm, at=instant)
