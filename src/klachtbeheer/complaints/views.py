@@ -39,6 +39,13 @@ def _staff_only(request: HttpRequest) -> None:
         raise Http404(_("This page is for complaint handlers."))
 
 
+def _form_data(request: HttpRequest) -> tuple:
+    """Bound data for a POST (even an empty one, such as "close"), unbound for a GET."""
+    if request.method == "POST":
+        return request.POST, request.FILES
+    return None, None
+
+
 @login_required
 def work_list_view(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
@@ -188,7 +195,7 @@ def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
     complaint = complaint_for(request.user, reference=reference, via="")
     form_class = STEP_FORMS[the_step]
     allowed = the_step in available_steps(request.user, complaint)
-    form = form_class(request.POST or None, request.FILES or None)
+    form = form_class(*_form_data(request))
     if request.method == "POST" and allowed and form.is_valid():
         try:
             _run_step(the_step, request.user, reference, form.cleaned_data, request.FILES)
@@ -218,7 +225,7 @@ def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def register_view(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
-    form = RegisterComplaintForm(request.POST or None, request.FILES or None)
+    form = RegisterComplaintForm(*_form_data(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
