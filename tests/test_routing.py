@@ -7,6 +7,7 @@ import pytest
 
 from klachtbeheer.complaints.models import Event, EventKind
 from klachtbeheer.complaints.routing import route
+from klachtbeheer.complaints.selectors import complaints_visible_to
 from klachtbeheer.complaints.workflow import TRANSITIONS, State, Step
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.organisation.models import PostcodeRange
@@ -194,14 +195,45 @@ def test_set_person_concerned_only_an_employee_keeps_the_handler(world):
     assert complaint.manager_concerned is None
 
 
-def test_set_person_concerned_needs_a_district_manager(world):
+def test_set_person_concerned_needs_a_manager(world):
     complaint = ComplaintFactory(accepted=True)
-    for who in (world.staff, world.board, world.qm):
+    for who in (world.staff,):
         with pytest.raises(ProcedureError) as refused:
             take_step(
                 Step.SET_PERSON_CONCERNED, complaint, actor=world.qm, manager_concerned_id=who.pk
             )
         assert refused.value.code == "bad_manager"
+
+
+def test_complaint_about_the_handler_itself_is_handed_on(world):
+    """The quality manager handles a complaint, then it turns out to be about them."""
+    complaint = ComplaintFactory(accepted=True, postcode=PC_NORTH)
+    complaint = take_step(
+        Step.REASSIGN, complaint, actor=world.qm, handler_id=world.qm.pk, reason="Zelf"
+    )
+    assert complaint.handler == world.qm
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        complaint,
+        actor=world.board,
+        manager_concerned_id=world.qm.pk,
+        employee_concerned="",
+    )
+    assert complaint.handler == world.board
+    assert complaint.manager_concerned == world.qm
+    assert not complaints_visible_to(world.qm).filter(pk=complaint.pk).exists()
+
+
+def test_complaint_about_the_board_handler_goes_to_triage(world):
+    complaint = ComplaintFactory(accepted=True, postcode=PC_NORTH)
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        complaint,
+        actor=world.qm,
+        manager_concerned_id=world.board.pk,
+        employee_concerned="",
+    )
+    assert complaint.handler is None
 
 
 def test_set_person_concerned_without_board_handler_goes_to_triage(world):

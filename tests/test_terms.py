@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from unittest.mock import patch
 
 import pytest
+from django.utils import translation
 
 from klachtbeheer.complaints import terms
 from klachtbeheer.complaints.terms import (
@@ -52,21 +54,37 @@ PLAIN = WorkCalendar()
     ],
 )
 def test_days_the_organisation_does_not_work(day, reason):
-    assert PLAIN.why_not_working(day) == reason
+    # Dutch is the interface's first language; weekday words come from the catalogue.
+    with translation.override("nl"):
+        dutch = PLAIN.why_not_working(day)
+    assert dutch == {"Saturday": "zaterdag", "Sunday": "zondag"}.get(reason, reason)
     assert not PLAIN.is_working_day(day)
+
+
+@pytest.mark.parametrize(
+    ("day", "reason"),
+    [
+        (D(2026, 4, 3), "Good Friday"),
+        (D(2026, 4, 27), "King's Day"),
+        (D(2026, 5, 5), "Liberation Day"),
+        (D(2025, 12, 26), "Second Day of Christmas"),
+    ],
+)
+def test_holiday_names_follow_the_language_of_the_page(day, reason):
+    assert PLAIN.why_not_working(day) == reason  # the module runs in English
 
 
 def test_kings_day_moves_to_saturday_when_the_27th_is_a_sunday():
     # 2025: 27 April is a Sunday, King's Day is Saturday 26 April.
     assert D(2025, 4, 27).weekday() == 6
-    holidays_2025 = terms._public_holidays(2025)
+    holidays_2025 = terms._public_holidays(2025, "nl")
     assert holidays_2025[D(2025, 4, 26)] == "Koningsdag"
     assert D(2025, 4, 27) not in holidays_2025
     assert D(2025, 4, 28) not in holidays_2025
     assert PLAIN.is_working_day(D(2025, 4, 28))
     # 2026: the 27th is a Monday and it is King's Day itself.
-    assert terms._public_holidays(2026)[D(2026, 4, 27)] == "Koningsdag"
-    assert D(2026, 4, 26) not in terms._public_holidays(2026)
+    assert terms._public_holidays(2026, "nl")[D(2026, 4, 27)] == "Koningsdag"
+    assert D(2026, 4, 26) not in terms._public_holidays(2026, "nl")
 
 
 @pytest.mark.parametrize(
@@ -161,7 +179,10 @@ def test_working_days_between():
     ],
 )
 def test_act_by_is_the_last_working_day_on_or_before_the_due_date(due, act_by, why):
-    result = deadline_on(due, PLAIN)
+    # Holiday names follow the page's language; these cases are written with the Dutch
+    # names, so the English weekday words stay and the holidays are looked up in Dutch.
+    with patch.object(terms, "_holiday_language", return_value="nl"):
+        result = deadline_on(due, PLAIN)
     assert result == Deadline(due=due, act_by=act_by, reasons=tuple(why))
     if why:
         assert result.explanation.startswith(f"The term ends on {due:%d-%m-%Y}")
@@ -181,7 +202,8 @@ def test_closure_days_move_the_act_by_date():
             D(2026, 12, 31): "Kerstsluiting",
         }
     )
-    result = deadline_on(D(2027, 1, 1), calendar)
+    with patch.object(terms, "_holiday_language", return_value="nl"):
+        result = deadline_on(D(2027, 1, 1), calendar)
     assert result.act_by == D(2026, 12, 23)
     assert result.reasons == (
         "01-01-2027: Nieuwjaarsdag",

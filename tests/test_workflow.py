@@ -522,3 +522,23 @@ def test_moments_are_judged_by_their_local_date(world, received, instant, code):
         assert meeting.meeting_at == instant
     else:
         _refused(code, Step.PLAN_MEETING, meeting, actor=world.qm, at=instant)
+
+
+@pytest.mark.parametrize(
+    ("ended", "letter"),
+    [("not_a_complaint", LetterKind.NOT_A_COMPLAINT), ("withdrawn", LetterKind.WITHDRAWAL)],
+)
+def test_reopening_cancels_the_answer_that_ended_it(world, ended, letter):
+    complaint = ComplaintFactory(state=State(ended))
+    owed = LetterDue.objects.get(complaint=complaint, kind=letter)
+    assert owed.sent_on is None and owed.cancelled_on is None
+    take_step(Step.REOPEN, complaint, actor=world.qm)
+    owed.refresh_from_db()
+    assert owed.cancelled_on == today()
+    assert owed.sent_on is None
+
+
+def test_register_refuses_a_person_concerned_who_is_not_a_manager(world):
+    with pytest.raises(ProcedureError) as error:
+        ComplaintFactory(manager_concerned=world.staff)
+    assert error.value.code == "bad_manager"

@@ -309,6 +309,12 @@ class LetterDue(models.Model):
     kind = models.CharField(_("letter"), max_length=32, choices=LetterKind.choices)
     owed_since = models.DateTimeField(_("owed since"), auto_now_add=True)
     sent_on = models.DateField(_("sent on"), null=True, blank=True)
+    cancelled_on = models.DateField(
+        _("no longer owed since"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the complaint was reopened before this letter went out."),
+    )
     data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
@@ -121,6 +120,17 @@ def _owe_letter(complaint: Complaint, kind: LetterKind, **data: Any) -> LetterDu
     return letter
 
 
+def _manager_concerned(user_id: int):
+    """A manager a complaint can be about (P3.2): anyone who could otherwise handle it."""
+    manager = assignable_handlers().filter(pk=user_id).first()
+    if manager is None:
+        raise ProcedureError(
+            "bad_manager",
+            _("The person concerned must be a district manager, board member or quality manager."),
+        )
+    return manager
+
+
 def _next_reference(year: int) -> str:
     """KL-YYYY-NNNNN, from one atomic upsert: concurrent intakes never share a number."""
     table = connection.ops.quote_name("complaints_referencecounter")
@@ -217,6 +227,8 @@ def complaint_register(
         postcode = normalise_postcode(complainant.postcode) or ""
         if not postcode:
             raise ProcedureError("bad_postcode", _("Enter a Dutch postcode such as 3741 AB."))
+    if manager_concerned is not None:
+        manager_concerned = _manager_concerned(manager_concerned.pk)
     organisation = Organisation.current()
     the_route = route(
         postcode=postcode, manager_concerned=manager_concerned, organisation=organisation
@@ -486,8 +498,22 @@ def complaint_reopen(*, actor, reference: str, reason: str) -> Complaint:
     reason = _require_text(reason, "reason", _("Say why the complaint is reopened."))
     complaint.settled_on = None
     complaint.closed_on = None
+    # The answer that ended it (withdrawal confirmation, "not a complaint") is no
+    # longer owed once the complaint is open again; a letter already sent stays.
+    open_answers = complaint.letters_due.filter(
+        kind__in=[LetterKind.WITHDRAWAL, LetterKind.NOT_A_COMPLAINT],
+        sent_on__isnull=True,
+        cancelled_on__isnull=True,
+    )
+    cancelled = list(open_answers.values_list("kind", flat=True))
+    open_answers.update(cancelled_on=_today())
     return _commit_step(
-        complaint, actor=actor, step=Step.REOPEN, kind=EventKind.REOPENED, text=reason
+        complaint,
+        actor=actor,
+        step=Step.REOPEN,
+        kind=EventKind.REOPENED,
+        text=reason,
+        data={"letters_cancelled": cancelled},
     )
 
 
@@ -558,18 +584,15 @@ def complaint_set_person_concerned(
     complaint = _lock(actor, reference, Step.SET_PERSON_CONCERNED)
     manager = None
     if manager_concerned_id:
-        manager = (
-            get_user_model()
-            .objects.filter(pk=manager_concerned_id, staff_profile__role=Role.DISTRICT_MANAGER)
-            .first()
-        )
-        if manager is None:
-            raise ProcedureError("bad_manager", _("Choose a district manager from the list."))
+        manager = _manager_concerned(manager_concerned_id)
     complaint.manager_concerned = manager
     complaint.employee_concerned = employee_concerned.strip()[:200]
     data: dict[str, Any] = {"manager_concerned": manager.pk if manager else None}
-    # A district manager handling it (perhaps the one concerned) hands it to the board.
-    if manager is not None and role_of(complaint.handler) in (None, Role.DISTRICT_MANAGER):
+    # A district manager handling it, or the person concerned, hands it on (P3.2).
+    if manager is not None and (
+        role_of(complaint.handler) in (None, Role.DISTRICT_MANAGER)
+        or complaint.handler_id == manager.pk
+    ):
         the_route = route(
             postcode=complaint.postcode,
             manager_concerned=manager,

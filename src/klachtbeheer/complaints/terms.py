@@ -15,15 +15,20 @@ from enum import StrEnum
 from functools import lru_cache
 
 import holidays
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 
 @lru_cache(maxsize=64)
-def _public_holidays(year: int) -> Mapping[dt.date, str]:
+def _public_holidays(year: int, language: str) -> Mapping[dt.date, str]:
     # "optional" holds Liberation Day (5 May) in the years it is not a lustrum;
     # the organisation is closed on it every year.
-    return dict(holidays.NL(years=year, categories=("public", "optional"), language="nl"))
+    return dict(holidays.NL(years=year, categories=("public", "optional"), language=language))
+
+
+def _holiday_language() -> str:
+    """The holiday names in the language of the page (Dutch unless English is active)."""
+    return "en_US" if (get_language() or "nl").startswith("en") else "nl"
 
 
 @dataclass(frozen=True)
@@ -36,7 +41,7 @@ class WorkCalendar:
             return _("Saturday")
         if day.weekday() == 6:
             return _("Sunday")
-        holiday = _public_holidays(day.year).get(day)
+        holiday = _public_holidays(day.year, _holiday_language()).get(day)
         if holiday:
             return holiday
         if day in self.closure_days:
@@ -122,9 +127,7 @@ class TermState:
             return ngettext("%(n)d day late", "%(n)d days late", late) % {"n": late}
         if self.days_left == 0:
             return _("today")
-        return ngettext("%(n)d day left", "%(n)d days left", self.days_left) % {
-            "n": self.days_left
-        }
+        return ngettext("%(n)d day left", "%(n)d days left", self.days_left) % {"n": self.days_left}
 
 
 def term_state(
@@ -154,9 +157,7 @@ def term_state(
     return TermState(status, the_deadline, None, days_left)
 
 
-def at_risk_from(
-    today: dt.date, at_risk_working_days: int, calendar: WorkCalendar
-) -> dt.date:
+def at_risk_from(today: dt.date, at_risk_working_days: int, calendar: WorkCalendar) -> dt.date:
     """The latest due date that counts as at risk today (for filtering in the database).
 
     A term is at risk when at most `at_risk_working_days` working days remain
@@ -176,4 +177,3 @@ def at_risk_from(
 def local_date(moment: dt.datetime, tz: dt.tzinfo) -> dt.date:
     """The calendar date of an instant in the organisation's time zone (P2.3)."""
     return moment.astimezone(tz).date()
-
