@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $$HOME/.pyenv/versio
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: run test lint format migrate demo clean check-deploy
+.PHONY: run test lint format migrate demo clean screenshots
 
 $(BIN)/klachtbeheer: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6)." >&2; exit 1; }
@@ -29,14 +29,17 @@ run: demo
 	$(BIN)/klachtbeheer runserver $(HOST):$(PORT)
 
 test: $(BIN)/klachtbeheer
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/klachtbeheer makemigrations --check --dry-run >/dev/null
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint format: $(BIN)/klachtbeheer
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests scripts
+	$(BIN)/ruff format src tests scripts
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+screenshots: $(BIN)/klachtbeheer
+	$(BIN)/python scripts/screenshots.py

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from klachtbeheer.complaints.models import AccessLog, Complaint, EventKind
 from klachtbeheer.complaints.workflow import State, Step
@@ -17,6 +18,13 @@ from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.demo import DEMO_PASSWORD, load_demo
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _dutch():
+    """A request to /en/ leaves English active in this thread; reverse() would follow it."""
+    with translation.override("nl"):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -259,3 +267,24 @@ def test_search_finds_words_in_the_substantiation(client, demo):
     rows = response.context["rows"]
     assert rows
     assert all("gefactureerd" in c.substantiation for c, _t in rows)
+
+
+def test_complaint_page_query_count_does_not_grow_with_the_timeline(client, demo):
+    login(client, "kwaliteit")
+    short = Complaint.objects.filter(state=State.RECEIVED, handler__isnull=False).first()
+    long = Complaint.objects.filter(state=State.CLOSED).first()
+    client.get(short.get_absolute_url())  # warm caches
+    with CaptureQueriesContext(connection) as few:
+        client.get(short.get_absolute_url())
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(long.get_absolute_url())
+    assert len(response.context["events"]) >= 10
+    assert len(many) <= len(few) + 1, [q["sql"] for q in many.captured_queries]
+
+
+def test_routing_reason_is_shown_in_the_page_language(client, demo):
+    login(client, "kwaliteit")
+    complaint = Complaint.objects.filter(district__isnull=False, manager_concerned=None).first()
+    dutch = client.get(complaint.get_absolute_url()).content.decode()
+    assert "De districtsmanager van de klager" in dutch or "districtsmanager" in dutch
+    assert "The district manager of the complainant." not in dutch

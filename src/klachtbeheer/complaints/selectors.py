@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.complaints.models import AccessLog, Complaint
+from klachtbeheer.complaints.models import AccessLog, Complaint, Event
 from klachtbeheer.complaints.terms import (
     TermState,
     WorkCalendar,
@@ -64,6 +65,22 @@ def complaint_for(user, *, reference: str, via: str, for_update: bool = False) -
     if via:
         AccessLog.objects.create(complaint=complaint, user=user, via=via)
     return complaint
+
+
+def staff_names_in(events: list[Event]) -> dict[int, str]:
+    """Names of the staff a timeline mentions by id (handler, previous, concerned): one query."""
+    ids = {
+        value
+        for event in events
+        for key in ("handler", "previous", "manager_concerned")
+        if isinstance(value := (event.data or {}).get(key), int)
+    }
+    if not ids:
+        return {}
+    return {
+        user.pk: user.get_full_name() or user.get_username()
+        for user in get_user_model().objects.filter(pk__in=ids)
+    }
 
 
 def work_calendar() -> WorkCalendar:

@@ -23,6 +23,7 @@ from klachtbeheer.complaints.selectors import (
     complaint_for,
     complaint_terms,
     complaints_visible_to,
+    staff_names_in,
     work_calendar,
     work_list,
 )
@@ -93,18 +94,20 @@ def detail_view(request: HttpRequest, reference: str) -> HttpResponse:
     complaint = complaint_for(request.user, reference=reference, via="web")
     organisation = Organisation.current()
     terms = complaint_terms(complaint, calendar=work_calendar(), organisation=organisation)
+    events = list(complaint.events.select_related("actor"))
     return render(
         request,
         "complaints/detail.html",
         {
             "complaint": complaint,
             "terms": terms,
-            "events": complaint.events.select_related("actor"),
+            "events": events,
+            "staff_names": staff_names_in(events),
             "attachments": complaint.attachments.all(),
             "measures": complaint.measures.all(),
             "letters_due": complaint.letters_due.all(),
             "steps": available_steps(request.user, complaint),
-            "contact_attempts": complaint.events.filter(kind=EventKind.CONTACT_ATTEMPT).count(),
+            "contact_attempts": sum(e.kind == EventKind.CONTACT_ATTEMPT for e in events),
             "LetterKind": LetterKind,
         },
     )

@@ -6,14 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django import forms, template
-from django.contrib.auth import get_user_model
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import filesizeformat
 from django.urls import translate_url
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.complaints.models import Channel, ContactChannel, LetterKind, Verdict
+from klachtbeheer.complaints.models import Channel, ContactChannel, EventKind, LetterKind, Verdict
 from klachtbeheer.complaints.workflow import State, Step
 
 register = template.Library()
@@ -234,19 +233,19 @@ def _choice(value: Any, *choice_classes) -> str:
     return str(value)
 
 
+@register.filter
+def event_text(event) -> str:
+    """The entry's text; the system's own texts (routing) in the page's language."""
+    if event.kind == EventKind.ROUTED and event.text:
+        return gettext(event.text)
+    return event.text
+
+
 @register.simple_tag
-def event_details(event) -> list[tuple[str, Any]]:
+def event_details(event, names: dict[int, str]) -> list[tuple[str, Any]]:
     """What an event's data says, as (label, text) pairs for people (no ids)."""
     data: dict[str, Any] = dict(event.data or {})
     rows: list[tuple[str, Any]] = []
-    user_ids = [data.get(k) for k in ("handler", "previous", "manager_concerned")]
-    user_ids = [pk for pk in user_ids if isinstance(pk, int)]
-    names = {}
-    if user_ids:
-        names = {
-            u.pk: u.get_full_name() or u.get_username()
-            for u in get_user_model().objects.filter(pk__in=user_ids)
-        }
     if "to" in data and data.get("from") and _choice(data["from"], State) != str(data["from"]):
         rows.append(
             (
@@ -297,6 +296,8 @@ def event_details(event) -> list[tuple[str, Any]]:
             text = filesizeformat(value)
         elif key == "measures":
             text = list(value)
+        elif key == "route":
+            text = gettext(str(value))
         else:
             text = str(value)
         rows.append((str(DETAIL_LABELS[key]), text))
