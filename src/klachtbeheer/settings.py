@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "klachtbeheer.core",
     "klachtbeheer.organisation",
     "klachtbeheer.complaints",
+    "klachtbeheer.intake",
+    "klachtbeheer.letters",
 ]
 
 MIDDLEWARE = [

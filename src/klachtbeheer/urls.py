@@ -15,6 +15,8 @@ urlpatterns += i18n_patterns(
     path("inloggen/", core_views.LoginView.as_view(), name="login"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
     path("klachten/", include("klachtbeheer.complaints.urls")),
+    path("brieven/", include("klachtbeheer.letters.urls")),
+    path("", include("klachtbeheer.intake.urls")),
     path("beheer/", admin.site.urls),
     prefix_default_language=False,
 )
