@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from klachtbeheer.complaints import services
+from klachtbeheer.complaints import services, steps
 from klachtbeheer.complaints.forms import STEP_FORMS, RegisterComplaintForm, WorkListFilterForm
 from klachtbeheer.complaints.models import Attachment, EventKind, LetterKind
 from klachtbeheer.complaints.selectors import (
@@ -27,7 +24,7 @@ from klachtbeheer.complaints.selectors import (
     work_calendar,
     work_list,
 )
-from klachtbeheer.complaints.workflow import Step, next_state
+from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
@@ -113,80 +110,6 @@ def detail_view(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-def _run_step(step: Step, actor, reference: str, data: dict[str, Any], files) -> object:
-    calls: dict[Step, Callable[[], object]] = {
-        Step.ACCEPT: lambda: services.complaint_accept(actor=actor, reference=reference),
-        Step.REJECT: lambda: services.complaint_reject(
-            actor=actor, reference=reference, reason=data["reason"]
-        ),
-        Step.LOG_CONTACT_ATTEMPT: lambda: services.complaint_log_contact_attempt(
-            actor=actor,
-            reference=reference,
-            at=data["at"],
-            channel=data["channel"],
-            note=data["note"],
-        ),
-        Step.RECORD_CONTACT: lambda: services.complaint_record_contact(
-            actor=actor,
-            reference=reference,
-            on=data["on"],
-            channel=data["channel"],
-            summary=data["summary"],
-        ),
-        Step.WITHDRAW: lambda: services.complaint_withdraw(
-            actor=actor, reference=reference, summary=data["summary"]
-        ),
-        Step.PLAN_MEETING: lambda: services.complaint_plan_meeting(
-            actor=actor, reference=reference, at=data["at"], location=data["location"]
-        ),
-        Step.HOLD_MEETING: lambda: services.complaint_hold_meeting(
-            actor=actor, reference=reference, held_on=data["held_on"], report=data["report"]
-        ),
-        Step.WAIVE_MEETING: lambda: services.complaint_waive_meeting(
-            actor=actor, reference=reference, reason=data["reason"]
-        ),
-        Step.RECORD_VERDICT: lambda: services.complaint_record_verdict(
-            actor=actor,
-            reference=reference,
-            verdict=data["verdict"],
-            reasons=data["reasons"],
-            measures=data["measure_list"],
-            no_measures=data["no_measures"],
-        ),
-        Step.SEND_DECISION: lambda: services.complaint_send_decision(
-            actor=actor, reference=reference, sent_on=data["sent_on"]
-        ),
-        Step.CLOSE: lambda: services.complaint_close(actor=actor, reference=reference),
-        Step.REOPEN: lambda: services.complaint_reopen(
-            actor=actor, reference=reference, reason=data["reason"]
-        ),
-        Step.EXTEND: lambda: services.complaint_extend(
-            actor=actor, reference=reference, until=data["until"], reason=data["reason"]
-        ),
-        Step.REASSIGN: lambda: services.complaint_reassign(
-            actor=actor, reference=reference, handler_id=data["handler"].pk, reason=data["reason"]
-        ),
-        Step.SET_PERSON_CONCERNED: lambda: services.complaint_set_person_concerned(
-            actor=actor,
-            reference=reference,
-            manager_concerned_id=data["manager_concerned"].pk
-            if data["manager_concerned"]
-            else None,
-            employee_concerned=data["employee_concerned"],
-        ),
-        Step.ADD_NOTE: lambda: services.complaint_add_note(
-            actor=actor, reference=reference, text=data["text"]
-        ),
-        Step.ADD_ATTACHMENT: lambda: services.complaint_add_attachment(
-            actor=actor,
-            reference=reference,
-            upload=data["upload"],
-            description=data["description"],
-        ),
-    }
-    return calls[step]()
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
@@ -201,20 +124,19 @@ def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
     form = form_class(*_form_data(request))
     if request.method == "POST" and allowed and form.is_valid():
         try:
-            _run_step(the_step, request.user, reference, form.cleaned_data, request.FILES)
+            steps.run_step(
+                the_step,
+                actor=request.user,
+                reference=reference,
+                arguments=steps.arguments_from_form(the_step, form.cleaned_data),
+            )
         except ProcedureError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Saved: %(step)s.") % {"step": the_step.label})
             return redirect(complaint)
-    if not allowed:
-        try:
-            next_state(complaint.state, the_step)
-            refusal = _("Only the quality manager can take this step.")
-        except ProcedureError as error:
-            refusal = str(error)
-    else:
-        refusal = ""
+    refused = steps.refusal(request.user, complaint, the_step)
+    refusal = str(refused) if refused else ""
     status = 409 if not allowed else (400 if form.is_bound else 200)
     return render(
         request,
