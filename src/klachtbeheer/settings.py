@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    # Public intake and API: django-ninja serves its API docs (Swagger UI) from
+    # its own static files only when it is an installed app (else from a CDN).
+    "ninja",
     "klachtbeheer.core",
     "klachtbeheer.organisation",
     "klachtbeheer.complaints",
@@ -187,3 +190,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Public intake and API ----------------------------------------------------
+# The complaint form, the status page and the JSON API (klachtbeheer.intake).
+# Spam checks without third parties (P2.2): ALTCHA proof of work, a honeypot, a
+# minimum fill-in time and a per-address rate limit. See README "Spam protection".
+INTAKE_MIN_FILL_SECONDS = int(os.environ.get("INTAKE_MIN_FILL_SECONDS", "5"))
+INTAKE_SUBMISSIONS_PER_HOUR = int(os.environ.get("INTAKE_SUBMISSIONS_PER_HOUR", "5"))
+INTAKE_STATUS_VIEWS_PER_HOUR = int(os.environ.get("INTAKE_STATUS_VIEWS_PER_HOUR", "60"))
+INTAKE_API_SUBMISSIONS_PER_HOUR = int(os.environ.get("INTAKE_API_SUBMISSIONS_PER_HOUR", "60"))
+INTAKE_STATUS_LINK_DAYS = int(os.environ.get("INTAKE_STATUS_LINK_DAYS", "365"))
+INTAKE_STAFF_TOKEN_DAYS = int(os.environ.get("INTAKE_STAFF_TOKEN_DAYS", "90"))
+# Empty: derived from SECRET_KEY. Cost and key prefix set how much work a browser does.
+ALTCHA_HMAC_KEY = os.environ.get("ALTCHA_HMAC_KEY", "")
+ALTCHA_COST = int(os.environ.get("ALTCHA_COST", "5000"))
+ALTCHA_KEY_PREFIX = os.environ.get("ALTCHA_KEY_PREFIX", "00")
+ALTCHA_EXPIRY_MINUTES = int(os.environ.get("ALTCHA_EXPIRY_MINUTES", "60"))

@@ -5,10 +5,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from klachtbeheer.core import views as core_views
+from klachtbeheer.intake.api import api as intake_api
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.health, name="health"),
+    # Public intake and API: JSON, not translated by URL (Accept-Language picks the messages).
+    path("api/v1/", intake_api.urls),
 ]
 urlpatterns += i18n_patterns(
     path("", RedirectView.as_view(pattern_name="complaints:work_list"), name="home"),

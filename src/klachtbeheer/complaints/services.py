@@ -289,6 +289,18 @@ def complaint_register(
     return complaint
 
 
+def complaint_register_within_transaction(**kwargs: Any) -> Complaint:
+    """`complaint_register` for a caller that owns the durable transaction.
+
+    Public intake writes the complaint, its status link and the submission
+    record together, all or nothing; it calls this inside its own
+    `transaction.atomic(durable=True)`.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("complaint_register_within_transaction needs an open transaction")
+    return complaint_register.__wrapped__(**kwargs)
+
+
 # --- triage (P1.2) ---------------------------------------------------------
 
 

@@ -1,0 +1,77 @@
+"""ALTCHA proof of work, served and checked by this site alone (P2.2).
+
+The widget (vendored under static/intake/altcha, MIT) fetches a challenge from
+us, makes the browser find a counter whose PBKDF2 key starts with a given
+prefix, and posts the solution with the form. We check the signature, the
+expiry and the solution, and accept each challenge only once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import altcha
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from klachtbeheer.intake.models import SpentChallenge
+
+ALGORITHM = "PBKDF2/SHA-256"
+
+
+def _hmac_key() -> str:
+    return (
+        settings.ALTCHA_HMAC_KEY
+        or salted_hmac("klachtbeheer.intake.altcha", "v1", algorithm="sha256").hexdigest()
+    )
+
+
+def new_challenge() -> dict:
+    """A signed challenge for the widget, as JSON-ready data."""
+    expires = timezone.now() + dt.timedelta(minutes=settings.ALTCHA_EXPIRY_MINUTES)
+    challenge = altcha.create_challenge(
+        ALGORITHM,
+        settings.ALTCHA_COST,
+        key_prefix=settings.ALTCHA_KEY_PREFIX,
+        expires_at=expires,
+        hmac_secret=_hmac_key(),
+    )
+    return challenge.to_dict()
+
+
+def check(payload: str) -> str | None:
+    """None when `payload` solves a challenge of ours for the first time, else a spam reason."""
+    if not payload:
+        return "pow_missing"
+    try:
+        result = altcha.verify_solution(payload, _hmac_key())
+        parsed = altcha.Payload.from_base64(payload) if result.verified else None
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+        return "pow_invalid"
+    if not result.verified or parsed is None:
+        return "pow_invalid"
+    params = parsed.challenge.parameters
+    expires = params.expires_at or 0
+    nonce = hashlib.sha256(f"{params.nonce}|{params.salt}".encode()).hexdigest()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            SpentChallenge.objects.filter(expires_at__lt=now).delete()
+            SpentChallenge.objects.create(
+                nonce=nonce, expires_at=dt.datetime.fromtimestamp(expires, tz=dt.UTC)
+            )
+    except IntegrityError:
+        return "pow_reused"
+    return None
+
+
+def solve(challenge: dict) -> str:
+    """The payload a browser would send for `challenge` (for tests and the API's own checks)."""
+    parsed = altcha.Challenge.from_dict(challenge)
+    solution = altcha.solve_challenge(parsed)
+    if solution is None:  # pragma: no cover - only with an absurd cost
+        raise RuntimeError("no solution found")
+    return altcha.Payload(parsed, solution).to_base64()

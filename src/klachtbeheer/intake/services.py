@@ -1,0 +1,438 @@
+"""Writes of the public intake: each one durable transaction with its audit row.
+
+`submission_receive` is the one way in for the form and the intake API: a
+clean submission is registered and routed as a complaint in the same
+transaction (durable before the answer goes out, P2.3); one that looks like
+spam is held for review with its reasons (P2.2). Either way the complainant
+gets a status link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from klachtbeheer.complaints import services as complaint_services
+from klachtbeheer.complaints.models import Channel, Complaint, Event, EventKind
+from klachtbeheer.complaints.workflow import Step, next_state
+from klachtbeheer.core.audit import audit
+from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
+from klachtbeheer.intake import files
+from klachtbeheer.intake.models import (
+    IntakeApiKey,
+    Source,
+    StaffToken,
+    StatusLink,
+    Submission,
+    SubmissionState,
+    Upload,
+)
+from klachtbeheer.organisation.models import Role
+from klachtbeheer.organisation.selectors import role_of
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+# --- what a complainant tells us ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeData:
+    """The answers of the form (or the API), validated by forms.IntakeForm."""
+
+    complainant_type: str
+    name: str
+    substantiation: str
+    organisation: str = ""
+    email: str = ""
+    phone: str = ""
+    street_address: str = ""
+    postcode: str = ""
+    city: str = ""
+    is_uwv_client: bool = False
+    service: str = ""
+    employee_concerned: str = ""
+    desired_outcome: str = ""
+
+    def complainant(self) -> complaint_services.ComplainantData:
+        return complaint_services.ComplainantData(
+            complainant_type=self.complainant_type,
+            name=self.name,
+            organisation=self.organisation,
+            email=self.email,
+            phone=self.phone,
+            street_address=self.street_address,
+            postcode=self.postcode,
+            city=self.city,
+            is_uwv_client=self.is_uwv_client,
+        )
+
+
+@dataclass
+class Received:
+    submission: Submission
+    status_token: str
+    complaint: Complaint | None = None
+    held: bool = False
+    uploads: list[Upload] = field(default_factory=list)
+
+
+# --- uploads: stored the moment they arrive (UX.md 8) -------------------------
+
+
+def draft_hash(draft: str) -> str:
+    return _hash(f"draft|{draft}")
+
+
+def upload_store(*, draft: str, upload: UploadedFile) -> Upload:
+    """Check what the file really is and keep it; FileRefused with a message otherwise."""
+    name = upload.name or "bijlage"
+    kind = files.identify(upload, name=name, size=upload.size or 0)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    with transaction.atomic():
+        stored = Upload(
+            draft_hash=draft_hash(draft),
+            filename=files.safe_filename(name, kind),
+            content_type=kind.content_type,
+            size=upload.size,
+            sha256=digest.hexdigest(),
+        )
+        stored.file.save(stored.sha256, upload, save=False)
+        stored.save()
+    return stored
+
+
+def uploads_of_draft(draft: str) -> list[Upload]:
+    if not draft:
+        return []
+    return list(Upload.objects.filter(draft_hash=draft_hash(draft), submission__isnull=True))
+
+
+def upload_remove(*, draft: str, upload_id: int) -> None:
+    upload = Upload.objects.filter(
+        pk=upload_id, draft_hash=draft_hash(draft), submission__isnull=True
+    ).first()
+    if upload is not None:
+        _delete_upload(upload)
+
+
+def _delete_upload(upload: Upload) -> None:
+    stored_name = upload.file.name
+    storage = upload.file.storage
+    upload.delete()
+    # The same content may be uploaded twice; the file goes when nothing points at it.
+    if not Upload.objects.filter(file=stored_name).exists():
+        transaction.on_commit(lambda: storage.delete(stored_name))
+
+
+def _as_attachment(upload: Upload) -> UploadedFile:
+    handle = upload.file.open("rb")
+    return UploadedFile(
+        file=handle, name=upload.filename, content_type=upload.content_type, size=upload.size
+    )
+
+
+# --- status links --------------------------------------------------------------
+
+
+def _new_status_link(*, submission: Submission | None = None, complaint=None) -> str:
+    token = secrets.token_urlsafe(32)  # 256 bits
+    StatusLink.objects.create(
+        token_hash=_hash(token),
+        submission=submission,
+        complaint=complaint,
+        expires_at=timezone.now() + dt.timedelta(days=settings.INTAKE_STATUS_LINK_DAYS),
+    )
+    return token
+
+
+@transaction.atomic(durable=True)
+def status_link_create(*, actor, complaint: Complaint) -> str:
+    """A new status link for a complaint registered by staff (e.g. to print in a letter)."""
+    token = _new_status_link(complaint=complaint)
+    audit(actor=actor, action="complaint.status_link", target=complaint)
+    return token
+
+
+def status_link_hash(token: str) -> str:
+    return _hash(token)
+
+
+# --- receiving -----------------------------------------------------------------
+
+
+def _register(submission: Submission, data: IntakeData, uploads: list[Upload], *, actor):
+    handles = [_as_attachment(u) for u in uploads]
+    try:
+        complaint = complaint_services.complaint_register_within_transaction(
+            actor=actor,
+            channel=Channel.WEB_FORM,
+            received_on=submission.received_on,
+            complainant=data.complainant(),
+            substantiation=data.substantiation,
+            desired_outcome=data.desired_outcome,
+            service=data.service,
+            employee_concerned=data.employee_concerned,
+            attachments=handles,
+        )
+    finally:
+        for handle in handles:
+            handle.close()
+    for upload in uploads:
+        _delete_upload(upload)
+    return complaint
+
+
+@transaction.atomic(durable=True)
+def submission_receive(
+    *,
+    data: IntakeData,
+    draft: str = "",
+    spam_reasons: list[str],
+    source: str = Source.WEB_FORM,
+    api_key: IntakeApiKey | None = None,
+    uploads: list[Upload] | None = None,
+) -> Received:
+    """Register a clean submission as a complaint, or hold one that looks like spam."""
+    if uploads is None:
+        uploads = (
+            list(
+                Upload.objects.select_for_update().filter(
+                    draft_hash=draft_hash(draft), submission__isnull=True
+                )
+            )
+            if draft
+            else []
+        )
+    if len(uploads) > files.MAX_FILES:
+        raise ProcedureError("too_many_files", _("Send at most %(n)s files."), n=files.MAX_FILES)
+    now = timezone.now()
+    submission = Submission.objects.create(
+        received_at=now,
+        received_on=timezone.localdate(now),
+        source=source,
+        api_key=api_key,
+        spam_reasons=list(spam_reasons),
+        state=SubmissionState.PENDING,
+        data=asdict(data) if spam_reasons else {},
+    )
+    if spam_reasons:
+        Upload.objects.filter(pk__in=[u.pk for u in uploads]).update(submission=submission)
+        token = _new_status_link(submission=submission)
+        audit(
+            actor=None,
+            action="intake.held_for_review",
+            target=submission,
+            reasons=list(spam_reasons),
+            source=source,
+        )
+        return Received(submission=submission, status_token=token, held=True, uploads=uploads)
+    # A complaint on a form is new work: it can never fail on a missing step.
+    complaint = _register(submission, data, uploads, actor=None)
+    submission.complaint = complaint
+    submission.state = SubmissionState.REGISTERED
+    submission.save(update_fields=["complaint", "state"])
+    token = _new_status_link(submission=submission, complaint=complaint)
+    audit(
+        actor=None,
+        action="intake.registered",
+        target=submission,
+        reference=complaint.reference,
+        source=source,
+    )
+    return Received(submission=submission, status_token=token, complaint=complaint)
+
+
+# --- the quality manager's review (P2.2) ---------------------------------------
+
+
+def _review_lock(actor, submission_id: int) -> Submission:
+    if role_of(actor) != Role.QUALITY_MANAGER:
+        raise NotAllowed("quality_manager_only", _("Only the quality manager can take this step."))
+    submission = Submission.objects.select_for_update().filter(pk=submission_id).first()
+    if submission is None:
+        raise NotFoundOrNoAccess("not_found", _("There is no such submission."))
+    if submission.state != SubmissionState.PENDING:
+        raise ProcedureError("already_reviewed", _("This submission has already been reviewed."))
+    return submission
+
+
+@transaction.atomic(durable=True)
+def submission_accept(*, actor, submission_id: int, note: str = "") -> Complaint:
+    """Not spam after all: it becomes a complaint with its original date of receipt (P2.3)."""
+    submission = _review_lock(actor, submission_id)
+    data = IntakeData(**submission.data)
+    uploads = list(submission.uploads.all())
+    complaint = _register(submission, data, uploads, actor=actor)
+    submission.state = SubmissionState.ACCEPTED
+    submission.complaint = complaint
+    submission.data = {}
+    submission.decided_at = timezone.now()
+    submission.decided_by = actor
+    submission.decision_note = note.strip()
+    submission.save()
+    StatusLink.objects.filter(submission=submission).update(complaint=complaint)
+    audit(
+        actor=actor,
+        action="intake.accepted",
+        target=submission,
+        reference=complaint.reference,
+        reasons=submission.spam_reasons,
+    )
+    return complaint
+
+
+@transaction.atomic(durable=True)
+def submission_reject(*, actor, submission_id: int, note: str) -> Submission:
+    """Spam indeed: recorded with the reason; the answers and files are removed."""
+    submission = _review_lock(actor, submission_id)
+    note = (note or "").strip()
+    if not note:
+        raise ProcedureError("reason_required", _("Say why this is not a complaint."))
+    for upload in submission.uploads.all():
+        _delete_upload(upload)
+    submission.state = SubmissionState.REJECTED
+    submission.data = {}
+    submission.decided_at = timezone.now()
+    submission.decided_by = actor
+    submission.decision_note = note
+    submission.save()
+    audit(actor=actor, action="intake.rejected", target=submission, reasons=submission.spam_reasons)
+    return submission
+
+
+# --- the complainant adds information through the status page -------------------
+
+
+@transaction.atomic(durable=True)
+def complaint_add_information(*, token: str, text: str, uploads: list[Upload] = ()) -> Complaint:
+    """The complainant's own addition: on the timeline, with an audit row (actor: nobody)."""
+    link = (
+        StatusLink.objects.select_related("submission")
+        .filter(token_hash=_hash(token), expires_at__gt=timezone.now())
+        .first()
+    )
+    complaint_id = link and (link.complaint_id or getattr(link.submission, "complaint_id", None))
+    if not complaint_id:
+        raise NotFoundOrNoAccess("not_found", _("This link is unknown or no longer valid."))
+    complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+    next_state(complaint.state, Step.ADD_NOTE)  # the table allows it in every state
+    text = (text or "").strip()
+    if not text and not uploads:
+        raise ProcedureError("information_required", _("Write your addition or add a file."))
+    if len(uploads) > files.MAX_FILES:
+        raise ProcedureError("too_many_files", _("Send at most %(n)s files."), n=files.MAX_FILES)
+    handles = [_as_attachment(u) for u in uploads]
+    try:
+        attachments = [
+            complaint_services._store_attachment(complaint, handle, actor=None)
+            for handle in handles
+        ]
+    finally:
+        for handle in handles:
+            handle.close()
+    for upload in uploads:
+        _delete_upload(upload)
+    # One entry for the addition; "source" tells staff and the status page who wrote it.
+    Event.objects.create(
+        complaint=complaint,
+        kind=EventKind.NOTE,
+        text=text,
+        data={"source": "complainant", "files": [a.filename for a in attachments]},
+    )
+    complaint.save(update_fields=["updated_at"])
+    audit(
+        actor=None,
+        action="complaint.complainant_information",
+        target=complaint,
+        text=bool(text),
+        attachments=[a.pk for a in attachments],
+    )
+    return complaint
+
+
+# --- API keys and staff tokens (stored hashed, shown once) ---------------------
+
+
+@transaction.atomic(durable=True)
+def api_key_create(*, actor, name: str) -> tuple[IntakeApiKey, str]:
+    name = (name or "").strip()
+    if not name:
+        raise ProcedureError("name_required", _("Name the site that will use the key."))
+    if IntakeApiKey.objects.filter(name=name).exists():
+        raise ProcedureError("name_taken", _("There is already a key for this site."))
+    secret = "kbi_" + secrets.token_urlsafe(32)
+    key = IntakeApiKey.objects.create(name=name, prefix=secret[:10], key_hash=_hash(secret))
+    audit(actor=actor, action="intake.api_key_created", target=key, name=name)
+    return key, secret
+
+
+def api_key_for(secret: str) -> IntakeApiKey | None:
+    key = IntakeApiKey.objects.filter(key_hash=_hash(secret or ""), is_active=True).first()
+    if key is not None:
+        IntakeApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    return key
+
+
+@transaction.atomic(durable=True)
+def staff_token_create(*, actor, name: str) -> tuple[StaffToken, str]:
+    """A personal token for `actor`; the API then acts with exactly their access."""
+    if role_of(actor) in (None, Role.STAFF):
+        raise NotAllowed("not_a_handler", _("Only complaint handlers can have an API token."))
+    name = (name or "").strip()
+    if not name:
+        raise ProcedureError(
+            "name_required", _("Give the token a name, such as the program that uses it.")
+        )
+    secret = "kbs_" + secrets.token_urlsafe(32)
+    token = StaffToken.objects.create(
+        user=actor,
+        name=name[:100],
+        prefix=secret[:10],
+        key_hash=_hash(secret),
+        expires_at=timezone.now() + dt.timedelta(days=settings.INTAKE_STAFF_TOKEN_DAYS),
+    )
+    audit(actor=actor, action="intake.staff_token_created", target=token, name=token.name)
+    return token, secret
+
+
+@transaction.atomic(durable=True)
+def staff_token_revoke(*, actor, token_id: int) -> None:
+    token = StaffToken.objects.select_for_update().filter(pk=token_id, user=actor).first()
+    if token is None:
+        raise NotFoundOrNoAccess("not_found", _("There is no such token."))
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit(actor=actor, action="intake.staff_token_revoked", target=token)
+
+
+def staff_user_for(secret: str):
+    """The active user a staff token belongs to, or None."""
+    now = timezone.now()
+    token = (
+        StaffToken.objects.select_related("user", "user__staff_profile")
+        .filter(key_hash=_hash(secret or ""), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    StaffToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
