@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "klachtbeheer.complaints",
     "klachtbeheer.intake",
     "klachtbeheer.letters",
+    "klachtbeheer.reporting",
 ]
 
 MIDDLEWARE = [

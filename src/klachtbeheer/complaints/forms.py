@@ -8,7 +8,13 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.complaints.models import Channel, ComplainantType, ContactChannel, Verdict
+from klachtbeheer.complaints.models import (
+    Category,
+    Channel,
+    ComplainantType,
+    ContactChannel,
+    Verdict,
+)
 from klachtbeheer.complaints.workflow import State, Step
 from klachtbeheer.organisation.models import District, Role
 from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode
@@ -298,13 +304,57 @@ class VerdictForm(StaffForm):
     reasons = forms.CharField(
         label=_("Reasons"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20000
     )
+    categories = forms.ModelMultipleChoiceField(
+        label=_("Categories"),
+        help_text=_(
+            "What the complaint was about; pick one or more (the quality manager keeps the list)."
+        ),
+        queryset=Category.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     measures = forms.CharField(
         label=_("Measures"),
-        help_text=_("One measure per line. If there are none, tick “No measures”."),
+        help_text=_(
+            "One measure per line. A founded or partly founded complaint needs at least one;"
+            " only for an unfounded complaint you may tick “No measures”."
+        ),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    measure_owner = UserChoiceField(
+        label=_("Who carries out the measures"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("— the handler —"),
+    )
+    measures_due_on = forms.DateField(
+        label=_("Measures done by"),
+        help_text=_("Empty: six weeks after the verdict. Each measure can be changed later."),
+        required=False,
+        widget=DateInput(),
+    )
     no_measures = forms.BooleanField(label=_("No measures"), required=False)
+
+    # Categories as check boxes; in the reporting app, where the form renderer finds it.
+    template_name = "reporting/includes/verdict_form.html"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        active = Category.objects.filter(active=True)
+        self.fields["categories"].queryset = active
+        self.fields["categories"].required = active.exists()
+        self.fields["categories"].error_messages.update(
+            {
+                "required": _("Choose at least one category."),
+                "invalid_choice": _("Choose the categories from the list."),
+            }
+        )
+        self.fields["measure_owner"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, staff_profile__isnull=False)
+            .order_by("first_name", "last_name", "username")
+        )
 
     def clean(self):
         data = super().clean()
@@ -314,6 +364,14 @@ class VerdictForm(StaffForm):
             self.add_error("no_measures", _("List measures or tick “no measures”, not both."))
         elif not data["measure_list"] and not data.get("no_measures"):
             self.add_error("measures", _("List the measures taken, or tick “no measures”."))
+        elif data.get("no_measures") and data.get("verdict") in (
+            Verdict.FOUNDED,
+            Verdict.PARTLY_FOUNDED,
+        ):
+            self.add_error(
+                "measures",
+                _("A founded or partly founded complaint needs at least one measure."),
+            )
         return data
 
 

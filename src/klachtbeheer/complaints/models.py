@@ -55,6 +55,24 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
+class Category(models.Model):
+    """A cause or kind of complaint, kept by the quality manager; picked at the verdict (P5.2)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.CharField(_("description"), max_length=300, blank=True)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active categories can be picked.")
+    )
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Complaint(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     received_on = models.DateField(
@@ -123,6 +141,9 @@ class Complaint(models.Model):
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     # The earliest open term; kept by the services so the work list sorts in the index.
     next_due_on = models.DateField(_("next term"), null=True, blank=True)
+    categories = models.ManyToManyField(
+        Category, verbose_name=_("categories"), blank=True, related_name="complaints"
+    )
 
     class Meta:
         verbose_name = _("complaint")
@@ -134,6 +155,7 @@ class Complaint(models.Model):
             models.Index(fields=["district", "next_due_on"], name="complaint_district_due"),
             models.Index(fields=["handler", "next_due_on"], name="complaint_handler_due"),
             models.Index(fields=["received_on"], name="complaint_received"),
+            models.Index(fields=["settled_on"], name="complaint_settled"),
             models.Index(fields=["complainant_email"], name="complaint_email"),
         ]
         constraints = [
@@ -205,6 +227,9 @@ class EventKind(models.TextChoices):
     NOTE = "note", _("Note")
     ATTACHMENT = "attachment", _("Attachment added")
     LETTER_OWED = "letter_owed", _("Letter owed to the complainant")
+    COMPLAINANT_MESSAGE = "complainant_message", _("Message from the complainant")
+    MEASURE = "measure", _("Measure updated")
+    SATISFACTION = "satisfaction", _("Satisfaction survey answered")
 
 
 class Event(AppendOnlyModel):
@@ -273,19 +298,59 @@ class Attachment(models.Model):
         return self.filename
 
 
+class Effectiveness(models.TextChoices):
+    EFFECTIVE = "effective", _("Effective")
+    PARTLY_EFFECTIVE = "partly_effective", _("Partly effective")
+    NOT_EFFECTIVE = "not_effective", _("Not effective")
+
+
 class Measure(models.Model):
-    """A measure taken because of a complaint (P3.7, ISO 9001 10.2)."""
+    """A measure taken because of a complaint (P3.7, ISO 9001 10.2).
+
+    What, who, by when, done when, and the later check whether it worked; the
+    reporting app keeps them up to date (`reporting.services.measure_update`).
+    """
 
     complaint = models.ForeignKey(
         Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="measures"
     )
     description = models.TextField(_("measure"))
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("carried out by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="measures",
+    )
+    due_on = models.DateField(_("to be done by"), null=True, blank=True)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    done_note = models.TextField(_("what was done"), blank=True)
+    checked_on = models.DateField(_("effectiveness checked on"), null=True, blank=True)
+    effectiveness = models.CharField(
+        _("did it work?"), max_length=20, choices=Effectiveness.choices, blank=True
+    )
+    check_note = models.TextField(_("how it was checked"), blank=True)
+    last_reminded_on = models.DateField(_("last reminder"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("measure")
         verbose_name_plural = _("measures")
         ordering = ["id"]
+        indexes = [models.Index(fields=["done_on", "due_on"], name="measure_open_due")]
+        constraints = [
+            # The effectiveness of a measure is judged after it was carried out.
+            models.CheckConstraint(
+                condition=Q(checked_on__isnull=True) | Q(done_on__isnull=False),
+                name="measure_checked_after_done",
+            ),
+            models.CheckConstraint(
+                condition=(Q(checked_on__isnull=True) & Q(effectiveness=""))
+                | (Q(checked_on__isnull=False) & ~Q(effectiveness="")),
+                name="measure_check_has_result",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.description[:60]

@@ -13,13 +13,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.models import (
     Attachment,
+    Category,
     Channel,
     ComplainantType,
     Complaint,
@@ -45,6 +48,8 @@ from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode, role_of
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# Measures recorded at the verdict are due this many days later unless a date is given.
+MEASURE_DAYS = 42
 
 
 # --- helpers ---------------------------------------------------------------
@@ -440,7 +445,19 @@ def complaint_record_verdict(
     measures: Iterable[str] = (),
     no_measures: bool = False,
     decided_on: dt.date | None = None,
+    category_ids: Iterable[int] = (),
+    measure_owner_id: int | None = None,
+    measures_due_on: dt.date | None = None,
 ) -> Complaint:
+    """The verdict (P3.6), its categories (P5.2) and its measures (P3.7, ISO 9001 10.2).
+
+    A founded or partly founded complaint is a nonconformity: ISO 9001 10.2 asks
+    for a reaction to it, so it needs at least one measure (a correction counts).
+    "No measures" is only possible for an unfounded complaint. New measures get an
+    owner (default: the handler) and a date (default: MEASURE_DAYS after the
+    verdict); measures already under way (done or checked) are kept on a revision.
+    When the quality manager keeps a list of categories, at least one is picked.
+    """
     complaint = _lock(actor, reference, Step.RECORD_VERDICT)
     decided_on = decided_on or _today()
     _require_date_in_procedure(complaint, decided_on, _("the verdict"))
@@ -456,12 +473,40 @@ def complaint_record_verdict(
         raise ProcedureError(
             "measures_required", _("List the measures taken, or tick “no measures”.")
         )
+    if no_measures and verdict != Verdict.UNFOUNDED:
+        raise ProcedureError(
+            "measures_required_founded",
+            _("A founded or partly founded complaint needs at least one measure (ISO 9001 10.2)."),
+        )
+    wanted_categories = {int(pk) for pk in category_ids}
+    categories = list(Category.objects.filter(pk__in=wanted_categories, active=True))
+    if len(categories) != len(wanted_categories):
+        raise ProcedureError("bad_category", _("Choose the categories from the list."))
+    if not categories and Category.objects.filter(active=True).exists():
+        raise ProcedureError("category_required", _("Choose at least one category."))
+    owner = complaint.handler or actor
+    if measure_owner_id is not None:
+        owner = get_user_model().objects.filter(pk=measure_owner_id, is_active=True).first()
+        if owner is None:
+            raise ProcedureError("bad_owner", _("Choose who carries out the measures."))
+    due_on = measures_due_on or decided_on + dt.timedelta(days=MEASURE_DAYS)
+    if due_on < decided_on:
+        raise ProcedureError(
+            "measures_due_before_verdict", _("The measures cannot be due before the verdict.")
+        )
     complaint.verdict = verdict
     complaint.verdict_reasons = reasons
     complaint.decided_on = decided_on
-    complaint.measures.all().delete()
+    complaint.categories.set(categories)
+    # A revised verdict replaces the measures, except those already under way:
+    # what was done stays on record (ISO 9001 10.2).
+    under_way = complaint.measures.filter(Q(done_on__isnull=False) | Q(checked_on__isnull=False))
+    kept = set(under_way.values_list("description", flat=True))
+    complaint.measures.exclude(pk__in=under_way.values("pk")).delete()
     Measure.objects.bulk_create(
-        Measure(complaint=complaint, description=text) for text in measure_texts
+        Measure(complaint=complaint, description=text, owner=owner, due_on=due_on)
+        for text in measure_texts
+        if text not in kept
     )
     if not complaint.letters_due.filter(kind=LetterKind.DECISION, sent_on__isnull=True).exists():
         _owe_letter(complaint, LetterKind.DECISION)
@@ -471,7 +516,11 @@ def complaint_record_verdict(
         step=Step.RECORD_VERDICT,
         kind=EventKind.VERDICT,
         text=reasons,
-        data={"verdict": verdict, "measures": measure_texts},
+        data={
+            "verdict": verdict,
+            "measures": measure_texts,
+            "categories": [category.name for category in categories],
+        },
     )
 
 

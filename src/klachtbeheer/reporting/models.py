@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from klachtbeheer.complaints.models import Complaint
+
+
+class Satisfaction(models.IntegerChoices):
+    VERY_DISSATISFIED = 1, _("Very dissatisfied")
+    DISSATISFIED = 2, _("Dissatisfied")
+    NEUTRAL = 3, _("Neither satisfied nor dissatisfied")
+    SATISFIED = 4, _("Satisfied")
+    VERY_SATISFIED = 5, _("Very satisfied")
+
+
+# An answer this low is flagged to the quality manager.
+VERY_UNHAPPY = Satisfaction.VERY_DISSATISFIED
+
+
+class SatisfactionResponse(models.Model):
+    """The complainant's answer to the short survey after the complaint was closed.
+
+    One per complaint. Holds no personal data besides the optional comment.
+    """
+
+    complaint = models.OneToOneField(
+        Complaint,
+        verbose_name=_("complaint"),
+        on_delete=models.CASCADE,
+        related_name="satisfaction",
+    )
+    answered_at = models.DateTimeField(_("answered at"), auto_now_add=True)
+    score = models.PositiveSmallIntegerField(
+        _("satisfaction with the handling"),
+        choices=Satisfaction.choices,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+    )
+    felt_heard = models.BooleanField(_("felt heard"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    flagged = models.BooleanField(
+        _("flagged to the quality manager"),
+        default=False,
+        help_text=_("Set when the answer is very unhappy."),
+    )
+    followed_up_on = models.DateField(_("followed up on"), null=True, blank=True)
+    followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("followed up by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    follow_up_note = models.TextField(_("follow-up"), blank=True)
+
+    class Meta:
+        verbose_name = _("satisfaction answer")
+        verbose_name_plural = _("satisfaction answers")
+        ordering = ["-answered_at", "-id"]
+        indexes = [
+            models.Index(fields=["flagged", "followed_up_on"], name="satisfaction_flag_open"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="satisfaction_score_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id}: {self.score}"

@@ -1,0 +1,555 @@
+"""Reads for the register and its analysis (P5.1, P5.2).
+
+Every row, export, figure and report starts from `complaints_visible_to(user)`:
+a district manager never counts, sees or exports a complaint about themselves
+(P3.2). Everything is counted by the database (grouped aggregates, one query
+per figure group); nothing loops over complaints in Python.
+
+How the figures count (the report says the same in words):
+- A complaint belongs to the period in which it was **received** (P2.3). Only
+  the "settled per month" series counts by the date of settlement, so a
+  complaint received in December and settled in January is received in one
+  year and settled in the next.
+- Messages found **not to be a complaint** (P1.2) are counted apart and left
+  out of every other figure; the terms do not apply to them.
+- **Withdrawn** complaints (P3.4) are settled on the day of withdrawal: they
+  count for the terms and lead times, and have no verdict.
+- **Contact term** met: contacted on or before the contact date (P3.3).
+  **Settlement term** met: settled on or before the settlement date, which is
+  the extended date only when the written notice of the extension went out
+  before the four weeks ran out (P3.8). A term not met yet whose date has
+  passed is missed; one whose date has not come is still open, and left out
+  of the share met.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from klachtbeheer.complaints.models import (
+    Category,
+    Complaint,
+    LetterDue,
+    LetterKind,
+    Measure,
+    Verdict,
+)
+from klachtbeheer.complaints.selectors import complaints_visible_to, work_calendar
+from klachtbeheer.complaints.terms import at_risk_from
+from klachtbeheer.complaints.workflow import OPEN_STATES, State
+from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.organisation.selectors import role_of
+from klachtbeheer.reporting.db import DaysBetween, percentiles
+from klachtbeheer.reporting.models import VERY_UNHAPPY, SatisfactionResponse
+
+MET, MISSED, OPEN, NOT_APPLICABLE = "met", "missed", "open", "n/a"
+# Roles that see the register and the dashboard (each only what they may see).
+ANALYSIS_ROLES = (Role.QUALITY_MANAGER, Role.BOARD, Role.DISTRICT_MANAGER)
+# Roles for whom the annual report is made: it speaks for the whole organisation.
+REPORT_ROLES = (Role.QUALITY_MANAGER, Role.BOARD)
+
+
+def may_analyse(user) -> bool:
+    return role_of(user) in ANALYSIS_ROLES
+
+
+def may_report(user) -> bool:
+    return role_of(user) in REPORT_ROLES
+
+
+# --- periods -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # included
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+    @property
+    def is_calendar_year(self) -> bool:
+        return (self.start.month, self.start.day, self.end.month, self.end.day) == (1, 1, 12, 31)
+
+    def previous_year(self) -> Period:
+        """The same dates one year earlier (29 February becomes 28 February)."""
+
+        def back(day: dt.date) -> dt.date:
+            try:
+                return day.replace(year=day.year - 1)
+            except ValueError:
+                return day.replace(year=day.year - 1, day=28)
+
+        return Period(back(self.start), back(self.end))
+
+    def months(self) -> list[dt.date]:
+        """The first day of every month the period touches."""
+        months, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            months.append(day)
+            day = (day + dt.timedelta(days=32)).replace(day=1)
+        return months
+
+
+# --- terms, in the database ----------------------------------------------------
+
+
+def with_terms(queryset: QuerySet[Complaint], *, today: dt.date) -> QuerySet[Complaint]:
+    """Annotate each complaint with its terms as the register counts them.
+
+    `settle_due_counted`: the settlement date that counts (the extension only
+    when its notice went out in time); `contact_term` and `settle_term`: met,
+    missed, open or n/a; `days_to_contact`, `days_to_settle`: whole days from
+    receipt, or NULL.
+    """
+    notice_in_time = Exists(
+        LetterDue.objects.filter(
+            complaint=OuterRef("pk"),
+            kind=LetterKind.EXTENSION,
+            sent_on__isnull=False,
+            sent_on__lte=OuterRef("settle_due_on"),
+        )
+    )
+    not_a_complaint = Q(state=State.NOT_A_COMPLAINT)
+    return queryset.annotate(
+        settle_due_counted=Case(
+            When(notice_in_time, extended_until__isnull=False, then=F("extended_until")),
+            default=F("settle_due_on"),
+            output_field=DateField(),
+        ),
+    ).annotate(
+        contact_term=Case(
+            When(not_a_complaint, then=Value(NOT_APPLICABLE)),
+            When(contacted_on__lte=F("contact_due_on"), then=Value(MET)),
+            When(contacted_on__isnull=False, then=Value(MISSED)),
+            When(contact_due_on__lt=today, then=Value(MISSED)),
+            default=Value(OPEN),
+            output_field=CharField(),
+        ),
+        settle_term=Case(
+            When(not_a_complaint, then=Value(NOT_APPLICABLE)),
+            When(settled_on__lte=F("settle_due_counted"), then=Value(MET)),
+            When(settled_on__isnull=False, then=Value(MISSED)),
+            When(settle_due_counted__lt=today, then=Value(MISSED)),
+            default=Value(OPEN),
+            output_field=CharField(),
+        ),
+        days_to_contact=DaysBetween("received_on", "contacted_on"),
+        days_to_settle=DaysBetween("received_on", "settled_on"),
+    )
+
+
+# --- the register ---------------------------------------------------------------
+
+
+TERMS_FILTERS = ("met", "missed", "open")
+NO_VALUE = "none"  # filter value for "no category" / "no verdict yet"
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    received_from: dt.date | None = None
+    received_until: dt.date | None = None
+    district: int | None = None
+    complainant_type: str = ""
+    channel: str = ""
+    category: int | str | None = None  # a category id, or NO_VALUE
+    verdict: str = ""  # a Verdict, or NO_VALUE
+    state: str = ""
+    terms: str = ""  # met (every term), missed (any term), open (none missed, one open)
+
+
+def register(
+    user, *, filters: RegisterFilters, today: dt.date | None = None
+) -> QuerySet[Complaint]:
+    """The register rows `user` may see, filtered, oldest receipt first."""
+    today = today or timezone.localdate()
+    qs = complaints_visible_to(user)
+    if filters.received_from:
+        qs = qs.filter(received_on__gte=filters.received_from)
+    if filters.received_until:
+        qs = qs.filter(received_on__lte=filters.received_until)
+    if filters.district:
+        qs = qs.filter(district_id=filters.district)
+    if filters.complainant_type:
+        qs = qs.filter(complainant_type=filters.complainant_type)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    if filters.category == NO_VALUE:
+        qs = qs.filter(categories__isnull=True)
+    elif filters.category:
+        qs = qs.filter(
+            pk__in=Complaint.categories.through.objects.filter(category_id=filters.category).values(
+                "complaint_id"
+            )
+        )
+    if filters.verdict == NO_VALUE:
+        qs = qs.filter(verdict="")
+    elif filters.verdict:
+        qs = qs.filter(verdict=filters.verdict)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    qs = with_terms(qs, today=today)
+    if filters.terms == "met":
+        qs = qs.filter(contact_term=MET, settle_term=MET)
+    elif filters.terms == "missed":
+        qs = qs.filter(Q(contact_term=MISSED) | Q(settle_term=MISSED))
+    elif filters.terms == "open":
+        qs = qs.exclude(contact_term=MISSED).exclude(settle_term=MISSED)
+        qs = qs.filter(Q(contact_term=OPEN) | Q(settle_term=OPEN))
+    return (
+        qs.select_related("district", "handler")
+        .prefetch_related(
+            Prefetch("categories", queryset=Category.objects.order_by("name")),
+            Prefetch("measures", queryset=Measure.objects.order_by("id")),
+        )
+        .order_by("received_on", "id")
+    )
+
+
+# --- the dashboard and the report -------------------------------------------------
+
+
+@dataclass
+class Distribution:
+    """Counts by some key, largest first (labels are filled in by the caller)."""
+
+    rows: list[tuple[str, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _key, n in self.rows)
+
+
+@dataclass
+class Percentiles:
+    n: int
+    median: float | None
+    p90: float | None
+
+
+@dataclass
+class Figures:
+    period: Period
+    today: dt.date
+    messages: int = 0  # everything received, complaints and not
+    not_a_complaint: int = 0
+    complaints: int = 0
+    withdrawn: int = 0
+    extended: int = 0
+    settled: int = 0  # of the complaints received in the period, settled by now
+    still_open: int = 0
+    founded: int = 0
+    partly_founded: int = 0
+    unfounded: int = 0
+    contact: dict[str, int] = field(default_factory=dict)  # met, missed, open
+    settle: dict[str, int] = field(default_factory=dict)
+    received_per_month: list[tuple[dt.date, int]] = field(default_factory=list)
+    settled_per_month: list[tuple[dt.date, int]] = field(default_factory=list)
+    per_district: list[tuple[str | None, int]] = field(default_factory=list)
+    per_type: list[tuple[str, int]] = field(default_factory=list)
+    per_category: list[tuple[str | None, int]] = field(default_factory=list)
+    days_to_contact: Percentiles | None = None
+    days_to_settle: Percentiles | None = None
+
+    @property
+    def judged(self) -> int:
+        return self.founded + self.partly_founded + self.unfounded
+
+    @property
+    def founded_or_partly(self) -> int:
+        return self.founded + self.partly_founded
+
+    @staticmethod
+    def share(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def founded_share(self) -> float | None:
+        return self.share(self.founded_or_partly, self.judged)
+
+    @property
+    def contact_met_share(self) -> float | None:
+        return self.share(
+            self.contact.get(MET, 0), self.contact.get(MET, 0) + self.contact.get(MISSED, 0)
+        )
+
+    @property
+    def settle_met_share(self) -> float | None:
+        return self.share(
+            self.settle.get(MET, 0), self.settle.get(MET, 0) + self.settle.get(MISSED, 0)
+        )
+
+
+def _terms_counts(prefix: str) -> dict[str, Count]:
+    return {
+        f"{prefix}_{status}": Count("pk", filter=Q(**{f"{prefix}_term": status}))
+        for status in (MET, MISSED, OPEN)
+    }
+
+
+def complaint_figures(user, *, period: Period, today: dt.date | None = None) -> Figures:
+    """Every figure of the dashboard and the report for the complaints received in `period`."""
+    today = today or timezone.localdate()
+    visible = complaints_visible_to(user)
+    received = visible.filter(received_on__gte=period.start, received_on__lte=period.end)
+    complaints = received.exclude(state=State.NOT_A_COMPLAINT)
+    figures = Figures(period=period, today=today)
+
+    totals = (
+        with_terms(received, today=today)
+        .order_by()
+        .aggregate(
+            messages=Count("pk"),
+            not_a_complaint=Count("pk", filter=Q(state=State.NOT_A_COMPLAINT)),
+            withdrawn=Count("pk", filter=Q(state=State.WITHDRAWN)),
+            extended=Count(
+                "pk", filter=Q(extended_until__isnull=False) & ~Q(state=State.NOT_A_COMPLAINT)
+            ),
+            settled=Count(
+                "pk", filter=Q(settled_on__isnull=False) & ~Q(state=State.NOT_A_COMPLAINT)
+            ),
+            still_open=Count("pk", filter=Q(state__in=OPEN_STATES)),
+            founded=Count("pk", filter=Q(verdict=Verdict.FOUNDED)),
+            partly_founded=Count("pk", filter=Q(verdict=Verdict.PARTLY_FOUNDED)),
+            unfounded=Count("pk", filter=Q(verdict=Verdict.UNFOUNDED)),
+            **_terms_counts("contact"),
+            **_terms_counts("settle"),
+        )
+    )
+    for name in (
+        "messages",
+        "not_a_complaint",
+        "withdrawn",
+        "extended",
+        "settled",
+        "still_open",
+        "founded",
+        "partly_founded",
+        "unfounded",
+    ):
+        setattr(figures, name, totals[name])
+    figures.complaints = figures.messages - figures.not_a_complaint
+    figures.contact = {s: totals[f"contact_{s}"] for s in (MET, MISSED, OPEN)}
+    figures.settle = {s: totals[f"settle_{s}"] for s in (MET, MISSED, OPEN)}
+
+    by_month = dict(
+        complaints.annotate(month=TruncMonth("received_on"))
+        .order_by()
+        .values_list("month")
+        .annotate(n=Count("pk"))
+    )
+    settled_by_month = dict(
+        visible.exclude(state=State.NOT_A_COMPLAINT)
+        .filter(settled_on__gte=period.start, settled_on__lte=period.end)
+        .annotate(month=TruncMonth("settled_on"))
+        .order_by()
+        .values_list("month")
+        .annotate(n=Count("pk"))
+    )
+    months = period.months()
+    figures.received_per_month = [(m, _month_count(by_month, m)) for m in months]
+    figures.settled_per_month = [(m, _month_count(settled_by_month, m)) for m in months]
+
+    figures.per_district = _largest_first(
+        complaints.order_by().values_list("district__name").annotate(n=Count("pk"))
+    )
+    figures.per_type = _largest_first(
+        complaints.order_by().values_list("complainant_type").annotate(n=Count("pk"))
+    )
+    figures.per_category = _largest_first(
+        complaints.order_by().values_list("categories__name").annotate(n=Count("pk"))
+    )
+
+    n, values = percentiles(
+        complaints.filter(contacted_on__isnull=False), DaysBetween("received_on", "contacted_on")
+    )
+    figures.days_to_contact = Percentiles(n, values[0.5], values[0.9])
+    n, values = percentiles(
+        complaints.filter(settled_on__isnull=False), DaysBetween("received_on", "settled_on")
+    )
+    figures.days_to_settle = Percentiles(n, values[0.5], values[0.9])
+    return figures
+
+
+def _month_count(counts: dict, month: dt.date) -> int:
+    # TruncMonth gives a date on every backend; guard against a datetime all the same.
+    for key, n in counts.items():
+        key_date = key.date() if isinstance(key, dt.datetime) else key
+        if key_date == month:
+            return n
+    return 0
+
+
+def _largest_first(rows) -> list[tuple]:
+    return sorted(rows, key=lambda row: (-row[1], row[0] is None, str(row[0] or "")))
+
+
+# --- open complaints by term status (now) -------------------------------------------
+
+
+@dataclass
+class OpenByTerm:
+    missed: int
+    at_risk: int
+    on_schedule: int
+    no_term: int
+
+    @property
+    def total(self) -> int:
+        return self.missed + self.at_risk + self.on_schedule + self.no_term
+
+
+def open_by_term(user, *, today: dt.date | None = None) -> OpenByTerm:
+    """The open complaints now, by the status of their next term, as the work list counts them."""
+    today = today or timezone.localdate()
+    organisation = Organisation.current()
+    risk_until = at_risk_from(today, organisation.at_risk_working_days, work_calendar())
+    counts = (
+        complaints_visible_to(user)
+        .filter(state__in=OPEN_STATES)
+        .order_by()
+        .aggregate(
+            missed=Count("pk", filter=Q(next_due_on__lt=today)),
+            at_risk=Count("pk", filter=Q(next_due_on__gte=today, next_due_on__lte=risk_until)),
+            on_schedule=Count("pk", filter=Q(next_due_on__gt=risk_until)),
+            no_term=Count("pk", filter=Q(next_due_on__isnull=True)),
+        )
+    )
+    return OpenByTerm(**counts)
+
+
+# --- measures (ISO 9001 10.2) ----------------------------------------------------------
+
+
+def measures_visible_to(user) -> QuerySet[Measure]:
+    """Measures of the complaints `user` may see (P3.2: the access rule is the complaint's)."""
+    return Measure.objects.filter(complaint__in=complaints_visible_to(user).values("pk"))
+
+
+def measures_overdue(today: dt.date) -> QuerySet[Measure]:
+    """Every measure not done whose date has passed: for the daily reminders (system, no user)."""
+    return (
+        Measure.objects.filter(done_on__isnull=True, due_on__lt=today)
+        .select_related("complaint", "owner")
+        .order_by("due_on", "id")
+    )
+
+
+# After this long a done measure is due for its effectiveness check.
+CHECK_AFTER = dt.timedelta(days=90)
+
+
+@dataclass
+class MeasureCounts:
+    total: int
+    open: int
+    overdue: int
+    done: int
+    done_in_time: int
+    check_due: int  # done, not checked, and CHECK_AFTER has passed
+    effective: int
+    partly_effective: int
+    not_effective: int
+
+
+def measure_counts(measures: QuerySet[Measure], *, today: dt.date) -> MeasureCounts:
+    counts = measures.order_by().aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=Q(done_on__isnull=True)),
+        overdue=Count("pk", filter=Q(done_on__isnull=True, due_on__lt=today)),
+        done=Count("pk", filter=Q(done_on__isnull=False)),
+        done_in_time=Count("pk", filter=Q(done_on__isnull=False, done_on__lte=F("due_on"))),
+        check_due=Count(
+            "pk",
+            filter=Q(
+                done_on__isnull=False, checked_on__isnull=True, done_on__lte=today - CHECK_AFTER
+            ),
+        ),
+        effective=Count("pk", filter=Q(effectiveness="effective")),
+        partly_effective=Count("pk", filter=Q(effectiveness="partly_effective")),
+        not_effective=Count("pk", filter=Q(effectiveness="not_effective")),
+    )
+    return MeasureCounts(**counts)
+
+
+MEASURE_FILTERS = ("open", "overdue", "done", "check_due", "all")
+
+
+def measure_list(user, *, show: str = "open", today: dt.date | None = None) -> QuerySet[Measure]:
+    today = today or timezone.localdate()
+    qs = measures_visible_to(user).select_related("complaint", "owner")
+    if show == "open":
+        qs = qs.filter(done_on__isnull=True)
+    elif show == "overdue":
+        qs = qs.filter(done_on__isnull=True, due_on__lt=today)
+    elif show == "done":
+        qs = qs.filter(done_on__isnull=False)
+    elif show == "check_due":
+        qs = qs.filter(
+            done_on__isnull=False, checked_on__isnull=True, done_on__lte=today - CHECK_AFTER
+        )
+    return qs.order_by(F("due_on").asc(nulls_last=True), "id")
+
+
+# --- satisfaction ----------------------------------------------------------------------
+
+
+@dataclass
+class SatisfactionFigures:
+    per_score: list[tuple[int, int]]  # (score 1-5, count), every score present
+    answers: int
+    average: float | None
+    very_unhappy: int
+
+
+def satisfaction_visible_to(user) -> QuerySet[SatisfactionResponse]:
+    return SatisfactionResponse.objects.filter(
+        complaint__in=complaints_visible_to(user).values("pk")
+    )
+
+
+def satisfaction_figures(user, *, period: Period) -> SatisfactionFigures:
+    """The survey answers given in `period` about complaints `user` may see."""
+    answers = satisfaction_visible_to(user).filter(
+        answered_at__date__gte=period.start, answered_at__date__lte=period.end
+    )
+    counts = dict(answers.order_by().values_list("score").annotate(n=Count("pk")))
+    total = sum(counts.values())
+    average = (sum(score * n for score, n in counts.items()) / total) if total else None
+    return SatisfactionFigures(
+        per_score=[(score, counts.get(score, 0)) for score in range(1, 6)],
+        answers=total,
+        average=average,
+        very_unhappy=counts.get(int(VERY_UNHAPPY), 0),
+    )
+
+
+def flagged_answers(user) -> QuerySet[SatisfactionResponse]:
+    """Very unhappy answers the quality manager has not followed up yet."""
+    return (
+        satisfaction_visible_to(user)
+        .filter(flagged=True, followed_up_on__isnull=True)
+        .select_related("complaint")
+        .order_by("answered_at", "id")
+    )

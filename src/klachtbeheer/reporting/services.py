@@ -1,0 +1,326 @@
+"""Writes of the register and its analysis: measures followed up, categories, the survey.
+
+Each is one durable transaction that checks access through the same selectors
+as the pages, changes the row, and writes its audit row (and, where a complaint
+is concerned, its timeline event) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from klachtbeheer.complaints.models import (
+    Category,
+    Complaint,
+    Effectiveness,
+    Event,
+    EventKind,
+    Measure,
+)
+from klachtbeheer.complaints.workflow import State
+from klachtbeheer.core.audit import audit
+from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
+from klachtbeheer.organisation.models import Role
+from klachtbeheer.organisation.selectors import role_of
+from klachtbeheer.reporting.models import VERY_UNHAPPY, Satisfaction, SatisfactionResponse
+from klachtbeheer.reporting.selectors import measures_overdue, measures_visible_to
+
+# --- measures (ISO 9001 10.2) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeasureProgress:
+    """What the measure page records; None/"" leaves nothing recorded."""
+
+    owner_id: int | None
+    due_on: dt.date | None
+    done_on: dt.date | None = None
+    done_note: str = ""
+    checked_on: dt.date | None = None
+    effectiveness: str = ""
+    check_note: str = ""
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def measure_owner_candidates():
+    """Who can carry out a measure: any active member of staff."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, staff_profile__isnull=False)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+@transaction.atomic(durable=True)
+def measure_update(*, actor, measure_id: int, progress: MeasureProgress) -> Measure:
+    """Record who, by when, done when, and whether it worked; audited and on the timeline."""
+    measure = (
+        measures_visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("complaint")
+        .filter(pk=measure_id)
+        .first()
+    )
+    if measure is None:
+        raise NotFoundOrNoAccess("not_found", _("There is no such measure, or you may not see it."))
+    today = _today()
+    if progress.owner_id is None:
+        raise ProcedureError("owner_required", _("Choose who carries out the measure."))
+    owner = measure_owner_candidates().filter(pk=progress.owner_id).first()
+    if owner is None:
+        raise ProcedureError("bad_owner", _("Choose who carries out the measure from the list."))
+    if progress.due_on is None:
+        raise ProcedureError("due_required", _("Enter the date by which the measure is done."))
+    if progress.done_on is not None:
+        if progress.done_on > today:
+            raise ProcedureError("done_in_future", _("The date done cannot be in the future."))
+        if progress.done_on < measure.complaint.received_on:
+            raise ProcedureError(
+                "done_before_receipt",
+                _("The date done cannot be before the complaint was received."),
+            )
+    has_check = progress.checked_on is not None or bool(progress.effectiveness)
+    if has_check:
+        if progress.done_on is None:
+            raise ProcedureError(
+                "check_before_done",
+                _("Record when the measure was done before judging whether it worked."),
+            )
+        if progress.checked_on is None:
+            raise ProcedureError("check_date_required", _("Enter the date of the check."))
+        if progress.effectiveness not in Effectiveness.values:
+            raise ProcedureError("effectiveness_required", _("Choose whether the measure worked."))
+        if progress.checked_on < progress.done_on:
+            raise ProcedureError(
+                "check_before_done_date",
+                _("The check cannot be before the measure was done."),
+            )
+        if progress.checked_on > today:
+            raise ProcedureError(
+                "check_in_future", _("The date of the check cannot be in the future.")
+            )
+        if not progress.check_note.strip():
+            raise ProcedureError("check_note_required", _("Say how you checked whether it worked."))
+
+    before = _measure_state(measure)
+    measure.owner = owner
+    measure.due_on = progress.due_on
+    measure.done_on = progress.done_on
+    measure.done_note = progress.done_note.strip()
+    measure.checked_on = progress.checked_on if has_check else None
+    measure.effectiveness = progress.effectiveness if has_check else ""
+    measure.check_note = progress.check_note.strip() if has_check else ""
+    measure.save()
+    after = _measure_state(measure)
+    changed = {key: value for key, value in after.items() if before.get(key) != value}
+    Event.objects.create(
+        complaint=measure.complaint,
+        kind=EventKind.MEASURE,
+        actor=actor,
+        text=measure.description,
+        data={"measure": measure.pk, **changed},
+    )
+    audit(actor=actor, action="measure.update", target=measure, **changed)
+    return measure
+
+
+def _measure_state(measure: Measure) -> dict[str, object]:
+    def iso(day):
+        return day.isoformat() if day else None
+
+    return {
+        "owner": measure.owner_id,
+        "due_on": iso(measure.due_on),
+        "done_on": iso(measure.done_on),
+        "done_note": measure.done_note,
+        "checked_on": iso(measure.checked_on),
+        "effectiveness": measure.effectiveness,
+        "check_note": measure.check_note,
+    }
+
+
+@dataclass(frozen=True)
+class Reminder:
+    owner_id: int | None
+    measures: list[Measure]
+
+
+# A reminder for the same overdue measure is repeated after this many days.
+REMIND_EVERY = dt.timedelta(days=7)
+
+
+@transaction.atomic(durable=True)
+def measures_remind_overdue(*, today: dt.date, send) -> int:
+    """Remind the owners of overdue measures, at most once a week per measure.
+
+    `send(owner, measures)` delivers one reminder (the daily tick passes its
+    mail sender); it runs after commit, so a failed transaction sends nothing.
+    Returns how many measures were reminded about.
+    """
+    due = list(
+        measures_overdue(today)
+        .select_for_update(of=("self",))
+        .exclude(last_reminded_on__gt=today - REMIND_EVERY)
+    )
+    by_owner: dict[int | None, list[Measure]] = {}
+    for measure in due:
+        by_owner.setdefault(measure.owner_id, []).append(measure)
+        measure.last_reminded_on = today
+        audit(
+            actor=None,
+            action="measure.reminder",
+            target=measure,
+            owner=measure.owner_id,
+            due_on=measure.due_on.isoformat() if measure.due_on else None,
+        )
+    Measure.objects.bulk_update(due, ["last_reminded_on"])
+    for measure_group in by_owner.values():
+        owner = measure_group[0].owner
+        transaction.on_commit(lambda o=owner, g=measure_group: send(o, g))
+    return len(due)
+
+
+# --- categories ---------------------------------------------------------------------------
+
+
+def _require_quality_manager(actor) -> None:
+    if role_of(actor) != Role.QUALITY_MANAGER:
+        raise NotAllowed(
+            "quality_manager_only", _("Only the quality manager keeps the list of categories.")
+        )
+
+
+@transaction.atomic(durable=True)
+def category_save(
+    *, actor, category_id: int | None, name: str, description: str = "", active: bool = True
+) -> Category:
+    """Add a category to the list or change one (quality manager only)."""
+    _require_quality_manager(actor)
+    name = (name or "").strip()
+    if not name:
+        raise ProcedureError("name_required", _("Enter the name of the category."))
+    clash = Category.objects.filter(name__iexact=name)
+    if category_id:
+        clash = clash.exclude(pk=category_id)
+    if clash.exists():
+        raise ProcedureError("name_taken", _("There is already a category with this name."))
+    if category_id:
+        category = Category.objects.select_for_update().filter(pk=category_id).first()
+        if category is None:
+            raise NotFoundOrNoAccess("not_found", _("There is no such category."))
+    else:
+        category = Category()
+    category.name = name
+    category.description = (description or "").strip()
+    category.active = active
+    category.save()
+    audit(
+        actor=actor,
+        action="category.save",
+        target=category,
+        name=category.name,
+        active=category.active,
+    )
+    return category
+
+
+# --- satisfaction -------------------------------------------------------------------------
+
+# The complainant may answer after the complaint ended (closed, or withdrawn after
+# the conversation), for this long.
+SURVEY_STATES = frozenset({State.CLOSED, State.WITHDRAWN})
+SURVEY_WINDOW = dt.timedelta(days=90)
+
+
+def survey_open_for(complaint: Complaint, *, today: dt.date | None = None) -> bool:
+    """Whether the complainant may still answer the survey for this complaint."""
+    today = today or _today()
+    if complaint.state not in SURVEY_STATES or complaint.closed_on is None:
+        return False
+    if today > complaint.closed_on + SURVEY_WINDOW:
+        return False
+    return not SatisfactionResponse.objects.filter(complaint=complaint).exists()
+
+
+@transaction.atomic(durable=True)
+def satisfaction_record(
+    *, complaint_id: int, score: int, felt_heard: bool | None = None, comment: str = ""
+) -> SatisfactionResponse:
+    """The complainant's answer. A very unhappy one is flagged to the quality manager.
+
+    The caller (the status page) has established that the visitor is the
+    complainant; there is no staff actor.
+    """
+    complaint = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
+    if complaint is None:
+        raise NotFoundOrNoAccess("not_found", _("There is no such complaint."))
+    if SatisfactionResponse.objects.filter(complaint=complaint).exists():
+        raise ProcedureError("already_answered", _("You have already answered these questions."))
+    if not survey_open_for(complaint):
+        raise ProcedureError(
+            "survey_closed", _("These questions can no longer be answered for this complaint.")
+        )
+    if score not in Satisfaction.values:
+        raise ProcedureError("score_required", _("Choose how satisfied you are."))
+    comment = (comment or "").strip()[:2000]
+    flagged = score <= VERY_UNHAPPY
+    response = SatisfactionResponse.objects.create(
+        complaint=complaint, score=score, felt_heard=felt_heard, comment=comment, flagged=flagged
+    )
+    Event.objects.create(
+        complaint=complaint,
+        kind=EventKind.SATISFACTION,
+        text=comment,
+        data={"score": score, "felt_heard": felt_heard, "flagged": flagged},
+    )
+    audit(
+        actor=None,
+        action="satisfaction.very_unhappy" if flagged else "satisfaction.answer",
+        target=complaint,
+        score=score,
+    )
+    return response
+
+
+@transaction.atomic(durable=True)
+def satisfaction_follow_up(*, actor, response_id: int, note: str) -> SatisfactionResponse:
+    """The quality manager records what was done about a very unhappy answer."""
+    from klachtbeheer.reporting.selectors import satisfaction_visible_to
+
+    if role_of(actor) != Role.QUALITY_MANAGER:
+        raise NotAllowed(
+            "quality_manager_only", _("Only the quality manager follows up these answers.")
+        )
+    response = (
+        satisfaction_visible_to(actor)
+        .select_for_update(of=("self",))
+        .filter(pk=response_id, flagged=True)
+        .first()
+    )
+    if response is None:
+        raise NotFoundOrNoAccess("not_found", _("There is no such answer."))
+    note = (note or "").strip()
+    if not note:
+        raise ProcedureError("note_required", _("Say what was done with this answer."))
+    response.followed_up_on = _today()
+    response.followed_up_by = actor
+    response.follow_up_note = note
+    response.save()
+    Event.objects.create(
+        complaint=response.complaint,
+        kind=EventKind.NOTE,
+        actor=actor,
+        text=note,
+        data={"satisfaction": response.pk},
+    )
+    audit(actor=actor, action="satisfaction.follow_up", target=response.complaint)
+    return response
