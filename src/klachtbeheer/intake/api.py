@@ -26,7 +26,7 @@ from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from ninja import Field, NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.security import APIKeyHeader, HttpBearer
@@ -54,6 +54,7 @@ from klachtbeheer.organisation.selectors import role_of
 
 REFERENCE_RE = re.compile(r"^KL-\d{4}-\d{5,}$")
 MAX_PAGE_SIZE = 100
+MAX_ID = 2**31 - 1  # larger ids cannot exist; SQLite would overflow on them
 
 
 # --- authentication ------------------------------------------------------------
@@ -133,7 +134,8 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    return _error(request, exc.status_code, "error", str(exc))
+    code = "bad_request" if exc.status_code == 400 else "error"
+    return _error(request, exc.status_code, code, str(exc))
 
 
 @api.exception_handler(Http404)
@@ -482,14 +484,17 @@ def intake(request, payload: IntakeIn):
         source=Source.API,
         api_key=request.auth,
     )
-    return 201, {
-        "status": "held_for_review" if received.held else "registered",
-        "reference": received.complaint.reference if received.complaint else None,
-        "received_on": received.submission.received_on,
-        "status_url": request.build_absolute_uri(
-            reverse("intake:status", kwargs={"token": received.status_token})
-        ),
-    }
+    return Status(
+        201,
+        {
+            "status": "held_for_review" if received.held else "registered",
+            "reference": received.complaint.reference if received.complaint else None,
+            "received_on": received.submission.received_on,
+            "status_url": request.build_absolute_uri(
+                reverse("intake:status", kwargs={"token": received.status_token})
+            ),
+        },
+    )
 
 
 # --- staff: registering post and e-mail (P2.1, P2.3) ------------------------------------
@@ -510,7 +515,9 @@ class RegistrationIn(Schema):
     is_uwv_client: bool = False
     service: str = ""
     employee_concerned: str = ""
-    manager_concerned: int | None = Field(None, description="User id of the district manager.")
+    manager_concerned: int | None = Field(
+        None, ge=1, le=MAX_ID, description="User id of the district manager."
+    )
     desired_outcome: str = ""
     attachment: FileIn | None = None
 
@@ -554,7 +561,7 @@ def register(request, payload: RegistrationIn):
     )
     visible = Complaint.objects.filter(pk=complaint.pk)
     complaint = visible.select_related("district", "handler", "manager_concerned").get()
-    return 201, _detail(user, complaint)
+    return Status(201, _detail(user, complaint))
 
 
 # --- staff: reading ---------------------------------------------------------------------
@@ -562,8 +569,8 @@ def register(request, payload: RegistrationIn):
 
 class ListFilters(Schema):
     state: str = ""
-    district: int | None = None
-    handler: int | None = Field(None, description="User id; -1 for the triage queue.")
+    district: int | None = Field(None, ge=1, le=MAX_ID)
+    handler: int | None = Field(None, ge=-1, le=MAX_ID, description="User id; -1 for triage.")
     term: Literal["", "missed", "at_risk", "open", "none"] = ""
     q: str = Field("", max_length=200)
     mine: bool = False
@@ -602,13 +609,16 @@ def complaint_list(request, filters: Query[ListFilters]):
     )
     paginator = Paginator(queryset, filters.page_size)
     page = paginator.get_page(filters.page)
-    return 200, {
-        "count": paginator.count,
-        "page": page.number,
-        "page_size": filters.page_size,
-        "pages": paginator.num_pages,
-        "results": [_summary(c) for c in page.object_list],
-    }
+    return Status(
+        200,
+        {
+            "count": paginator.count,
+            "page": page.number,
+            "page_size": filters.page_size,
+            "pages": paginator.num_pages,
+            "results": [_summary(c) for c in page.object_list],
+        },
+    )
 
 
 @api.get(
@@ -621,7 +631,7 @@ def complaint_list(request, filters: Query[ListFilters]):
 )
 def complaint_detail(request, reference: str):
     complaint = _complaint(request, reference, via="api")
-    return 200, _detail(request.auth, complaint)
+    return Status(200, _detail(request.auth, complaint))
 
 
 @api.get(
@@ -635,19 +645,22 @@ def complaint_detail(request, reference: str):
 def complaint_timeline(request, reference: str):
     complaint = _complaint(request, reference, via="api")
     events = Event.objects.filter(complaint=complaint).select_related("actor")
-    return 200, [
-        {
-            "id": event.pk,
-            "kind": event.kind,
-            "label": event.get_kind_display(),
-            "at": event.at,
-            "actor": _person(event.actor),
-            "text": event.text,
-            "data": event.data or {},
-            "internal": event.internal,
-        }
-        for event in events
-    ]
+    return Status(
+        200,
+        [
+            {
+                "id": event.pk,
+                "kind": event.kind,
+                "label": event.get_kind_display(),
+                "at": event.at,
+                "actor": _person(event.actor),
+                "text": event.text,
+                "data": event.data or {},
+                "internal": event.internal,
+            }
+            for event in events
+        ],
+    )
 
 
 @api.get(
@@ -671,7 +684,7 @@ def complaint_steps(request, reference: str):
                 "refusal": str(refused) if refused else None,
             }
         )
-    return 200, rows
+    return Status(200, rows)
 
 
 # --- staff: one endpoint per workflow step ----------------------------------------------
@@ -728,12 +741,12 @@ class ExtendIn(Schema):
 
 
 class ReassignIn(Schema):
-    handler: int = Field(..., description="User id of the new handler.")
+    handler: int = Field(..., ge=1, le=MAX_ID, description="User id of the new handler.")
     reason: str
 
 
 class PersonConcernedIn(Schema):
-    manager_concerned: int | None = None
+    manager_concerned: int | None = Field(None, ge=1, le=MAX_ID)
     employee_concerned: str = ""
 
 
@@ -789,16 +802,18 @@ def _take_step(request, reference: str, step: Step, payload: Schema):
         arguments=step_table.arguments_from_form(step, data),
     )
     fresh = complaint_for(request.auth, reference=complaint.reference, via="")
-    return 200, _detail(request.auth, fresh)
+    return Status(200, _detail(request.auth, fresh))
 
 
 def _register_step(step: Step) -> None:
     schema = STEP_INPUTS[step]
     path = f"/complaints/{{reference}}/steps/{step.value.replace('_', '-')}"
 
-    def endpoint(request, reference: str, payload: schema):  # type: ignore[valid-type]
+    def endpoint(request, reference, payload):
         return _take_step(request, reference, step, payload)
 
+    # Real types, not strings: ninja reads them to build the body schema.
+    endpoint.__annotations__ = {"reference": str, "payload": schema}
     endpoint.__name__ = f"step_{step.value}"
     api.post(
         path,

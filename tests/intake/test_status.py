@@ -1,0 +1,113 @@
+"""The complainant's status page: plain language, terms, letters, adding information."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from klachtbeheer.complaints.models import Attachment, Complaint, EventKind, LetterDue
+from klachtbeheer.complaints.workflow import Step
+from klachtbeheer.core.models import AuditEntry
+from klachtbeheer.intake import services
+from klachtbeheer.intake.models import StatusLink
+from tests.factories import take_step
+from tests.intake.conftest import PDF_BYTES, form_data, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def file_complaint(client, **overrides) -> str:
+    response = client.post(reverse("intake:form"), form_data(**overrides))
+    assert response.status_code == 302
+    return client.get(reverse("intake:received")).context["received"]["token"]
+
+
+def test_status_page_shows_state_terms_and_letters_in_plain_language(client, world):
+    token = file_complaint(client)
+    complaint = Complaint.objects.get()
+    url = reverse("intake:status", kwargs={"token": token})
+    html = client.get(url).content.decode()
+    assert "We hebben uw klacht ontvangen" in html
+    assert "Uiterlijk" in html  # contact and decision terms as dates
+    assert "We hebben u nog geen brief gestuurd" in html
+    assert complaint.substantiation not in html  # the page shows no personal details
+
+    LetterDue.objects.filter(complaint=complaint).update(sent_on=timezone.localdate())
+    take_step(Step.ACCEPT, complaint, actor=world.qm)
+    html = client.get(url).content.decode()
+    assert "In behandeling" in html
+    assert "verstuurd op" in html
+
+
+def test_adding_information_writes_a_timeline_entry_and_an_audit_row(client, world):
+    token = file_complaint(client)
+    complaint = Complaint.objects.get()
+    url = reverse("intake:status", kwargs={"token": token})
+    response = client.post(
+        url,
+        {
+            "text": "Ik heb nog een e-mail van de coach gevonden.",
+            "draft": "s" * 32,
+            "attachments": upload("mail.pdf", PDF_BYTES),
+            "action": "submit",
+        },
+    )
+    assert response.status_code == 302
+    event = complaint.events.get(kind=EventKind.NOTE)
+    assert event.actor is None
+    assert event.data == {"source": "complainant", "files": ["mail.pdf"]}
+    assert Attachment.objects.filter(complaint=complaint, filename="mail.pdf").exists()
+    audit = AuditEntry.objects.get(action="complaint.complainant_information")
+    assert audit.actor is None
+    html = client.get(url).content.decode()
+    assert "Ik heb nog een e-mail van de coach gevonden." in html
+    assert "Dank u wel" in html
+
+
+def test_an_empty_addition_is_an_error_not_an_entry(client, world):
+    token = file_complaint(client)
+    url = reverse("intake:status", kwargs={"token": token})
+    response = client.post(url, {"text": "", "draft": "s" * 32, "action": "submit"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Er is een probleem" in html
+    assert "Schrijf uw aanvulling of voeg een bestand toe" in html
+    assert not Complaint.objects.get().events.filter(kind=EventKind.NOTE).exists()
+
+
+def test_unknown_and_expired_links_get_a_friendly_404(client, world):
+    response = client.get(reverse("intake:status", kwargs={"token": "onbekend" * 5}))
+    assert response.status_code == 404
+    assert "Statuspagina niet gevonden" in response.content.decode()
+    token = file_complaint(client)
+    StatusLink.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    response = client.get(reverse("intake:status", kwargs={"token": token}))
+    assert response.status_code == 404
+    with pytest.raises(services.NotFoundOrNoAccess):
+        services.complaint_add_information(token=token, text="nog iets")
+
+
+def test_a_link_expires_90_days_after_settlement(client, world):
+    token = file_complaint(client)
+    Complaint.objects.update(settled_on=timezone.localdate() - dt.timedelta(days=91))
+    response = client.get(reverse("intake:status", kwargs={"token": token}))
+    assert response.status_code == 404
+
+
+def test_a_held_submission_shows_it_is_being_checked_and_takes_no_additions(client, world):
+    token = file_complaint(client, altcha="")
+    url = reverse("intake:status", kwargs={"token": token})
+    html = client.get(url).content.decode()
+    assert "Wordt gecontroleerd" in html
+    assert "Informatie aanvullen" not in html
+    assert client.post(url, {"text": "x", "action": "submit"}).status_code == 409
+
+
+def test_status_pages_are_not_cached_or_indexed(client, world):
+    token = file_complaint(client)
+    response = client.get(reverse("intake:status", kwargs={"token": token}))
+    assert "no-store" in response["Cache-Control"]
+    assert response["X-Robots-Tag"] == "noindex"
