@@ -62,6 +62,7 @@ from klachtbeheer.complaints.models import (
     Verdict,
 )
 from klachtbeheer.reporting import services as reporting_services
+from klachtbeheer.reporting import views as reporting_views
 from klachtbeheer.reporting.models import SatisfactionResponse
 from tests.conftest import PC_NORTH, PC_SOUTH
 from tests.factories import ComplainantDataFactory
@@ -76,6 +77,7 @@ class Clock:
         self.day = TODAY
         monkeypatch.setattr(complaint_services, "_today", lambda: self.day)
         monkeypatch.setattr(reporting_services, "_today", lambda: self.day)
+        monkeypatch.setattr(reporting_views, "_today", lambda: self.day)
 
     def __call__(self, day: dt.date) -> Clock:
         self.day = day

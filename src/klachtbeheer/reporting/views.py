@@ -44,6 +44,10 @@ from klachtbeheer.reporting.selectors import (
 PAGE_SIZE = 50
 
 
+def _today():
+    return timezone.localdate()
+
+
 def _analysts_only(request: HttpRequest) -> None:
     if not may_analyse(request.user):
         raise Http404(_("This page is for the quality manager, the board and district managers."))
@@ -61,7 +65,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 def register_view(request: HttpRequest) -> HttpResponse:
     _analysts_only(request)
     form = RegisterFilterForm(request.GET or None)
-    today = timezone.localdate()
+    today = _today()
     rows = register(request.user, filters=form.filters(), today=today)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -82,8 +86,9 @@ def register_view(request: HttpRequest) -> HttpResponse:
 def register_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
     _analysts_only(request)
     form = RegisterFilterForm(request.GET or None)
-    rows = register(request.user, filters=form.filters())
-    stamp = timezone.localdate().isoformat()
+    today = _today()
+    rows = register(request.user, filters=form.filters(), today=today)
+    stamp = today.isoformat()
     if fmt == "csv":
         response = StreamingHttpResponse(
             exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
@@ -104,7 +109,7 @@ def register_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _period_form(request: HttpRequest) -> PeriodForm:
-    today = timezone.localdate()
+    today = _today()
     first = complaints_visible_to(request.user).aggregate(first=Min("received_on"))["first"]
     return PeriodForm(
         request.GET or None, years=available_years(today, first.year if first else None)
@@ -114,7 +119,7 @@ def _period_form(request: HttpRequest) -> PeriodForm:
 @login_required
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     _analysts_only(request)
-    today = timezone.localdate()
+    today = _today()
     form = _period_form(request)
     period = form.period(today)
     analysis = analyse(request.user, period=period, today=today)
@@ -136,7 +141,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def chart_csv_view(request: HttpRequest, key: str) -> HttpResponse:
     _analysts_only(request)
-    today = timezone.localdate()
+    today = _today()
     period = _period_form(request).period(today)
     analysis = analyse(request.user, period=period, today=today)
     try:
@@ -157,9 +162,9 @@ def chart_csv_view(request: HttpRequest, key: str) -> HttpResponse:
 def report_view(request: HttpRequest, year: int, fmt: str) -> HttpResponse:
     if not may_report(request.user):
         raise Http404(_("The annual report is for the quality manager and the board."))
-    if not 2000 <= year <= timezone.localdate().year:
+    if not 2000 <= year <= _today().year:
         raise Http404(_("There is no report for this year."))
-    report = annual_report(request.user, year=year)
+    report = annual_report(request.user, year=year, today=_today())
     if fmt == "pdf":
         response = HttpResponse(report.pdf(), content_type="application/pdf")
     elif fmt == "csv":
@@ -179,7 +184,7 @@ def measures_view(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "open")
     if show not in MEASURE_FILTERS:
         show = "open"
-    today = timezone.localdate()
+    today = _today()
     page = Paginator(measure_list(request.user, show=show, today=today), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
