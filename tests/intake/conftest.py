@@ -92,3 +92,21 @@ def form_data(**overrides) -> dict:
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server, on the first free port of 8031-8039 (this app's range)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    error: Exception | None = None
+    for port in range(8031, 8040):
+        try:
+            server = LiveServer(f"localhost:{port}")
+        except OSError as exc:
+            error = exc
+            continue
+        yield server
+        server.stop()
+        return
+    raise RuntimeError(f"no free port in 8031-8039: {error}")

@@ -111,3 +111,17 @@ def test_status_pages_are_not_cached_or_indexed(client, world):
     response = client.get(reverse("intake:status", kwargs={"token": token}))
     assert "no-store" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex"
+
+
+def test_staff_see_the_addition_as_written_by_the_complainant(client, world):
+    token = file_complaint(client)
+    complaint = Complaint.objects.get()
+    services.complaint_add_information(token=token, text="Nog een feit.")
+    client.force_login(world.qm)
+    html = client.get(complaint.get_absolute_url()).content.decode()
+    assert "de klager" in html
+    assert reverse("intake:review_list") in html  # the quality manager's menu
+    client.force_login(world.dm_north)
+    html = client.get(complaint.get_absolute_url()).content.decode()
+    assert reverse("intake:review_list") not in html
+    assert reverse("intake:tokens") in html

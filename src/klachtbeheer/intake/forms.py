@@ -240,7 +240,7 @@ class AddInformationForm(PublicForm):
         label=_("What would you like to add?"),
         help_text=_("You can use up to 10,000 characters."),
         max_length=SUBSTANTIATION_MAX,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 6, "data-counter-text": COUNTER_TEXT}),
         required=False,
     )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from klachtbeheer.complaints.models import Complaint, Event, EventKind, LetterDue
 from klachtbeheer.complaints.selectors import ComplaintTerms, complaint_terms, work_calendar
@@ -15,6 +16,10 @@ from klachtbeheer.complaints.workflow import State
 from klachtbeheer.intake.models import StatusLink, Submission, SubmissionState
 from klachtbeheer.intake.services import status_link_hash
 from klachtbeheer.organisation.models import Organisation
+
+# How the staff timeline (complaints/detail.html) names the author of an addition made
+# on the status page; kept here so this app's catalogue carries its Dutch.
+COMPLAINANT_ACTOR = pgettext_lazy("timeline actor", "the complainant")
 
 # After the complaint is settled the link keeps working this long, then it expires.
 VALID_AFTER_SETTLEMENT = dt.timedelta(days=90)

@@ -371,6 +371,12 @@ def complaint_add_information(*, token: str, text: str, uploads: list[Upload] = 
 # --- API keys and staff tokens (stored hashed, shown once) ---------------------
 
 
+def new_api_key_secret() -> tuple[str, str, str]:
+    """A new site key: the secret (shown once), its visible prefix and its hash."""
+    secret = "kbi_" + secrets.token_urlsafe(32)
+    return secret, secret[:10], _hash(secret)
+
+
 @transaction.atomic(durable=True)
 def api_key_create(*, actor, name: str) -> tuple[IntakeApiKey, str]:
     name = (name or "").strip()
@@ -378,8 +384,8 @@ def api_key_create(*, actor, name: str) -> tuple[IntakeApiKey, str]:
         raise ProcedureError("name_required", _("Name the site that will use the key."))
     if IntakeApiKey.objects.filter(name=name).exists():
         raise ProcedureError("name_taken", _("There is already a key for this site."))
-    secret = "kbi_" + secrets.token_urlsafe(32)
-    key = IntakeApiKey.objects.create(name=name, prefix=secret[:10], key_hash=_hash(secret))
+    secret, prefix, key_hash = new_api_key_secret()
+    key = IntakeApiKey.objects.create(name=name, prefix=prefix, key_hash=key_hash)
     audit(actor=actor, action="intake.api_key_created", target=key, name=name)
     return key, secret
 

@@ -9,3 +9,8 @@ import "./altcha/altcha.min.js";
 const pbkdf2Worker = new URL("./altcha/workers/pbkdf2.js", import.meta.url);
 globalThis.$altcha.algorithms.set("PBKDF2/SHA-256", () => new Worker(pbkdf2Worker));
 
+
+// The note for browsers without JavaScript is not needed here.
+for (const note of document.querySelectorAll("[data-no-script]")) {
+  note.hidden = true;
+}

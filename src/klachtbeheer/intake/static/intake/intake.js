@@ -15,7 +15,8 @@ for (const area of document.querySelectorAll("textarea[data-counter-text]")) {
   counter.setAttribute("aria-live", "polite");
   const update = () => {
     const left = max - area.value.length;
-    counter.textContent = area.dataset.counterText.replace("%(n)s", String(left));
+    const number = left.toLocaleString(document.documentElement.lang || "nl");
+    counter.textContent = area.dataset.counterText.replace("%(n)s", number);
   };
   area.insertAdjacentElement("afterend", counter);
   area.addEventListener("input", update);
