@@ -58,6 +58,10 @@ def _fast_enough(settings):
     settings.INTAKE_MIN_FILL_SECONDS = 0  # a robot arm types faster than the rule allows
 
 
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
 class Visit:
     """A browser page that records every request that leaves our origin."""
 
@@ -89,6 +93,19 @@ class Visit:
         self.page.screenshot(path=Path(folder) / f"{name}-{kind}.png", full_page=True)
         if kind == "phone":  # the first screen, at a size one can read
             self.page.screenshot(path=Path(folder) / f"{name}-{kind}-top.png")
+
+    def check_accessibility(self) -> None:
+        """axe-core (vendored, injected from the file) finds no WCAG 2.2 AA violation."""
+        self.page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        result = self.page.evaluate(
+            "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+            AXE_TAGS,
+        )
+        violations = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:5])
+            for v in result["violations"]
+        ]
+        assert violations == [], f"{self.page.url}: {violations}"
 
     def close(self) -> None:
         self.context.close()
@@ -125,10 +142,12 @@ def test_file_a_complaint_with_an_attachment_and_add_information(
     assert page.title().startswith("Een klacht indienen")
     page.wait_for_function("customElements.get('altcha-widget') !== undefined")
     visit.shoot("form-empty")
+    visit.check_accessibility()
     fill_the_form(page, tmp_path)
     page.get_by_role("button", name="Klacht versturen").click()
     page.wait_for_url("**/klacht/ontvangen/")
     visit.shoot("form-done")
+    visit.check_accessibility()
 
     complaint = Complaint.objects.get()
     submission = Submission.objects.get()
@@ -143,6 +162,7 @@ def test_file_a_complaint_with_an_attachment_and_add_information(
     page.wait_for_load_state()
     assert page.get_by_text("We hebben uw klacht ontvangen").is_visible()
     visit.shoot("status")
+    visit.check_accessibility()
     page.get_by_label("Wat wilt u aanvullen?").fill("De coach heeft me nu wel gebeld.")
     submit(page, "Aanvulling versturen")
     assert page.get_by_text("Dank u wel").is_visible()
@@ -171,6 +191,7 @@ def test_every_validation_message(browser, live_server, world, tmp_path, viewpor
         assert summary.get_by_role("link", name=message).is_visible(), message
         assert page.locator(".kb-error-message", has_text=message).is_visible(), message
     visit.shoot("form-errors")
+    visit.check_accessibility()
     summary.get_by_role("link", name="Vul uw naam in").click()
     assert page.evaluate("document.activeElement.id") == "id_name"
 
@@ -222,4 +243,29 @@ def test_the_form_works_without_javascript(browser, live_server, world, tmp_path
     assert submission.state == SubmissionState.PENDING
     assert submission.spam_reasons == ["pow_missing"]
     assert submission.uploads.count() == 1
+    visit.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/klachtenprocedure/",
+        "/privacy/",
+        "/en/klacht/",
+        "/klacht/status/onbekende-link-onbekende-link/",
+    ],
+)
+def test_the_other_public_pages_are_accessible(browser, live_server, world, path):
+    visit = Visit(browser, live_server.url, viewport=PHONE)
+    visit.page.goto(live_server.url + path)
+    visit.check_accessibility()
+    visit.shoot(path.strip("/").replace("/", "-")[:40])
+    visit.close()
+
+
+def test_the_accessibility_check_finds_a_known_violation(browser, live_server):
+    visit = Visit(browser, live_server.url)
+    visit.page.set_content('<html><body><main><img src="data:,"></main></body></html>')
+    with pytest.raises(AssertionError, match="image-alt"):
+        visit.check_accessibility()
     visit.close()
