@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $$HOME/.pyenv/versio
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: run test lint format migrate demo clean screenshots
+.PHONY: run test lint format migrate demo clean screenshots bench
 
 $(BIN)/klachtbeheer: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6)." >&2; exit 1; }
@@ -43,3 +43,8 @@ clean:
 
 screenshots: $(BIN)/klachtbeheer
 	$(BIN)/python scripts/screenshots.py
+
+# Dashboard on 100,000 complaints in PostgreSQL (database kb_bench; not part of make test).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kb_bench
+bench: $(BIN)/klachtbeheer
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/bench_reporting.py

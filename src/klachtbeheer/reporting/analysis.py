@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from klachtbeheer.complaints.models import ComplainantType, Verdict
 from klachtbeheer.reporting import charts
 from klachtbeheer.reporting.charts import AMBER, GREEN, GREY, RED, TEAL, TEAL_LIGHT, Chart
+from klachtbeheer.reporting.db import without_jit
 from klachtbeheer.reporting.models import Satisfaction
 from klachtbeheer.reporting.selectors import (
     MET,
@@ -120,6 +121,11 @@ def analyse(
     back); otherwise the measures are all that are open now (the dashboard acts).
     """
     today = today or timezone.localdate()
+    with without_jit():
+        return _analyse(user, period=period, today=today, compare=compare, report=report)
+
+
+def _analyse(user, *, period: Period, today: dt.date, compare: bool, report: bool) -> Analysis:
     figures = complaint_figures(user, period=period, today=today)
     measures_qs = measures_visible_to(user)
     if report:
