@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $$HOME/.pyenv/versio
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: run test lint format migrate demo clean screenshots bench
+.PHONY: run test lint format migrate demo clean screenshots screenshots-intake bench
 
 $(BIN)/klachtbeheer: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6)." >&2; exit 1; }
@@ -48,3 +48,8 @@ screenshots: $(BIN)/klachtbeheer
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kb_bench
 bench: $(BIN)/klachtbeheer
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python scripts/bench_reporting.py
+
+# The public pages (form empty, with errors, done; status page) at phone and desktop size,
+# from the browser tests, into ./screenshots/intake/.
+screenshots-intake: $(BIN)/klachtbeheer
+	INTAKE_SCREENSHOTS=screenshots/intake $(BIN)/pytest -q tests/intake/test_browser.py
