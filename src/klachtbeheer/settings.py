@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "klachtbeheer.complaints",
     "klachtbeheer.intake",
     "klachtbeheer.letters",
+    "klachtbeheer.mailintake",
     "klachtbeheer.reporting",
 ]
 
@@ -207,3 +208,27 @@ ALTCHA_HMAC_KEY = os.environ.get("ALTCHA_HMAC_KEY", "")
 ALTCHA_COST = int(os.environ.get("ALTCHA_COST", "5000"))
 ALTCHA_KEY_PREFIX = os.environ.get("ALTCHA_KEY_PREFIX", "00")
 ALTCHA_EXPIRY_MINUTES = int(os.environ.get("ALTCHA_EXPIRY_MINUTES", "60"))
+
+# --- E-mail intake ------------------------------------------------------------
+# The mailbox that `klachtbeheer poll-mailbox` (and the worker) reads, and how
+# replies find their case (klachtbeheer.mailintake). See README "E-mail and postal intake".
+MAILINTAKE_IMAP_HOST = os.environ.get("MAILINTAKE_IMAP_HOST", "")
+MAILINTAKE_IMAP_PORT = int(os.environ.get("MAILINTAKE_IMAP_PORT", "993"))
+MAILINTAKE_IMAP_USER = os.environ.get("MAILINTAKE_IMAP_USER", "")
+MAILINTAKE_IMAP_PASSWORD = os.environ.get("MAILINTAKE_IMAP_PASSWORD", "")
+MAILINTAKE_IMAP_FOLDER = os.environ.get("MAILINTAKE_IMAP_FOLDER", "INBOX")
+# TLS from the first byte (port 993); STARTTLS upgrades a plain connection (port 143).
+MAILINTAKE_IMAP_TLS = env_bool("MAILINTAKE_IMAP_TLS", True)
+MAILINTAKE_IMAP_STARTTLS = env_bool("MAILINTAKE_IMAP_STARTTLS", False)
+# After a message is committed: "seen" flags it \Seen, "move" moves it to the folder below.
+MAILINTAKE_IMAP_PROCESSED = os.environ.get("MAILINTAKE_IMAP_PROCESSED", "seen")
+MAILINTAKE_IMAP_PROCESSED_FOLDER = os.environ.get("MAILINTAKE_IMAP_PROCESSED_FOLDER", "Verwerkt")
+MAILINTAKE_POLL_SECONDS = int(os.environ.get("MAILINTAKE_POLL_SECONDS", "120"))
+# The intake address; a reply to klachten+KL-2026-00042@… finds complaint KL-2026-00042.
+MAILINTAKE_ADDRESS = os.environ.get("MAILINTAKE_ADDRESS", "")
+MAILINTAKE_PLUS_SEPARATOR = os.environ.get("MAILINTAKE_PLUS_SEPARATOR", "+")
+# Larger messages and longer texts wait for a person instead of becoming a complaint.
+MAILINTAKE_MAX_MESSAGE_MB = int(os.environ.get("MAILINTAKE_MAX_MESSAGE_MB", "15"))
+MAILINTAKE_MAX_BODY_CHARS = int(os.environ.get("MAILINTAKE_MAX_BODY_CHARS", "100000"))
+# Who complains by e-mail is not known until triage (P1.1); the type it starts with.
+MAILINTAKE_COMPLAINANT_TYPE = os.environ.get("MAILINTAKE_COMPLAINANT_TYPE", "client")

@@ -19,6 +19,7 @@ urlpatterns += i18n_patterns(
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
     path("klachten/", include("klachtbeheer.complaints.urls")),
     path("brieven/", include("klachtbeheer.letters.urls")),
+    path("e-mail/", include("klachtbeheer.mailintake.urls")),
     path("", include("klachtbeheer.reporting.urls")),
     path("", include("klachtbeheer.intake.urls")),
     path("beheer/", admin.site.urls),

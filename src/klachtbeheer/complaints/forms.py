@@ -135,10 +135,17 @@ class RegisterComplaintForm(StaffForm):
         required=False,
         max_length=5000,
     )
-    attachment = forms.FileField(label=_("Attachment (scan or file)"), required=False)
+    attachment = forms.FileField(
+        label=_("Scan of the letter (PDF) or other file"),
+        required=False,
+        help_text=_("For a letter received by post the scan is required, as a PDF (P2.1)."),
+    )
+    kept_attachment = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        self.kept = None  # the scan kept from an earlier submit with errors
         self.fields["manager_concerned"].queryset = district_manager_choices()
         if not self.is_bound:
             self.initial.setdefault("received_on", _today())
@@ -176,7 +183,49 @@ class RegisterComplaintForm(StaffForm):
             self.add_error(
                 "email", _("Enter an e-mail address, a postal address or a phone number.")
             )
+        self._clean_scan(data)
         return data
+
+    def _clean_scan(self, data) -> None:
+        """Post comes with its scan, as a PDF (P2.1); a scan kept from an earlier try counts."""
+        from klachtbeheer.complaints.services import MAX_ATTACHMENT_BYTES
+        from klachtbeheer.mailintake.scans import is_pdf, kept_upload
+
+        upload = data.get("attachment")
+        if upload is None and data.get("kept_attachment") and self.user is not None:
+            upload = kept_upload(data["kept_attachment"], user=self.user)
+            data["attachment"] = upload
+        if upload is None:
+            if data.get("channel") == Channel.POST:
+                self.add_error("attachment", _("Attach the scan of the letter, as a PDF."))
+            return
+        if upload.size and upload.size > MAX_ATTACHMENT_BYTES:
+            self.add_error("attachment", _("The file is larger than 10 MB."))
+        elif data.get("channel") == Channel.POST and not is_pdf(upload):
+            self.add_error("attachment", _("The scan of a letter must be a PDF file."))
+
+    def keep_attachment(self) -> None:
+        """After an error, keep a good file so that the next submit need not choose it again."""
+        from klachtbeheer.mailintake.scans import KeptUpload, keep_upload
+
+        upload = getattr(self, "cleaned_data", {}).get("attachment")
+        if upload is None or self.user is None or "attachment" in self.errors:
+            return
+        token = self.data.get("kept_attachment", "")
+        if token and not self.files.get("attachment"):
+            self.kept = KeptUpload(token=token, name=upload.name or "", size=upload.size or 0)
+            return
+        self.discard_kept_attachment()  # a newly chosen file replaces the kept one
+        self.kept = keep_upload(upload, user=self.user)
+        self.data = self.data.copy()
+        self.data["kept_attachment"] = self.kept.token
+
+    def discard_kept_attachment(self) -> None:
+        from klachtbeheer.mailintake.scans import discard_kept
+
+        token = self.data.get("kept_attachment") if self.is_bound else ""
+        if token and self.user is not None:
+            discard_kept(token, user=self.user)
 
 
 class ReasonForm(StaffForm):

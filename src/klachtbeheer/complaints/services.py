@@ -43,7 +43,7 @@ from klachtbeheer.complaints.workflow import (
     next_state,
 )
 from klachtbeheer.core.audit import audit
-from klachtbeheer.core.errors import NotAllowed, ProcedureError
+from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode, role_of
 
@@ -213,8 +213,13 @@ def complaint_register(
     employee_concerned: str = "",
     manager_concerned=None,
     attachments: Sequence[UploadedFile] = (),
+    acknowledge: bool = True,
 ) -> Complaint:
-    """Store a complaint, route it (P3.1, P3.2), set its terms, and owe the acknowledgement."""
+    """Store a complaint, route it (P3.1, P3.2), set its terms, and owe the acknowledgement.
+
+    `acknowledge=False` owes none: for a message a person judged automatic, which
+    must never be answered (no mail loops).
+    """
     if channel not in Channel.values:
         raise ProcedureError("bad_channel", _("Unknown channel."))
     if complainant.complainant_type not in ComplainantType.values:
@@ -281,7 +286,7 @@ def complaint_register(
     )
     for upload in attachments:
         _store_attachment(complaint, upload, actor=actor)
-    if complaint.complainant_email or complaint.street_address:
+    if acknowledge and (complaint.complainant_email or complaint.street_address):
         _owe_letter(complaint, LetterKind.ACKNOWLEDGEMENT)
     audit(
         actor=actor,
@@ -304,6 +309,69 @@ def complaint_register_within_transaction(**kwargs: Any) -> Complaint:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("complaint_register_within_transaction needs an open transaction")
     return complaint_register.__wrapped__(**kwargs)
+
+
+def complaint_receive_message(
+    *,
+    actor,
+    reference: str,
+    channel: str,
+    sender: str,
+    subject: str,
+    text: str,
+    received_at: dt.datetime,
+    attachments: Sequence[UploadedFile] = (),
+) -> Complaint:
+    """A message from the complainant about their complaint, added to its timeline.
+
+    Used for a reply by e-mail that found its case (the system acts: `actor`
+    None) and by the quality manager attaching a message to a case (access
+    checked). It runs in the caller's durable transaction, so the caller's record
+    of the message (the inbound e-mail) commits with it or not at all. The
+    complaint keeps its state: like a note, a message is possible in every state.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("complaint_receive_message needs an open transaction")
+    if actor is not None:
+        complaint = complaint_for(actor, reference=reference, via="", for_update=True)
+    else:
+        complaint = Complaint.objects.select_for_update().filter(reference=reference).first()
+        if complaint is None:
+            raise NotFoundOrNoAccess(
+                "not_found",
+                _("There is no complaint %(reference)s, or you may not see it."),
+                reference=reference,
+            )
+    next_state(complaint.state, Step.ADD_NOTE)
+    if channel not in Channel.values:
+        raise ProcedureError("bad_channel", _("Unknown channel."))
+    text = (text or "").strip()
+    if not text and not attachments:
+        raise ProcedureError("message_empty", _("The message has no text and no attachments."))
+    by = actor if getattr(actor, "pk", None) else None
+    Event.objects.create(
+        complaint=complaint,
+        kind=EventKind.COMPLAINANT_MESSAGE,
+        actor=by,
+        text=text,
+        data={
+            "channel": channel,
+            "sender": sender[:254],
+            "subject": subject[:500],
+            "at": received_at.isoformat(),
+        },
+    )
+    for upload in attachments:
+        _store_attachment(complaint, upload, actor=by)
+    complaint.save(update_fields=["updated_at"])
+    audit(
+        actor=by,
+        action="complaint.message_received",
+        target=complaint,
+        channel=channel,
+        attachments=len(attachments),
+    )
+    return complaint
 
 
 # --- triage (P1.2) ---------------------------------------------------------

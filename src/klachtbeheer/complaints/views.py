@@ -150,7 +150,7 @@ def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def register_view(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
-    form = RegisterComplaintForm(*_form_data(request))
+    form = RegisterComplaintForm(*_form_data(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -179,6 +179,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
         except ProcedureError as error:
             form.add_error(None, str(error))
         else:
+            form.discard_kept_attachment()
             messages.success(
                 request,
                 _("Complaint %(reference)s registered.") % {"reference": complaint.reference},
@@ -186,6 +187,8 @@ def register_view(request: HttpRequest) -> HttpResponse:
             if complaints_visible_to(request.user).filter(pk=complaint.pk).exists():
                 return redirect(complaint)
             return redirect("complaints:work_list")
+    if form.is_bound:
+        form.keep_attachment()  # a browser never refills a file input
     return render(
         request,
         "complaints/register.html",

@@ -1,0 +1,90 @@
+"""What can become of an inbound message, and why: codes with texts for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+
+
+class InboundStatus(models.TextChoices):
+    COMPLAINT = "complaint", _("New complaint")
+    REPLY = "reply", _("Added to a complaint")
+    IGNORED_AUTO = "ignored_auto", _("Automatic message, ignored")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+    IGNORED = "ignored", _("Ignored after review")
+
+
+class InboundSource(models.TextChoices):
+    IMAP = "imap", _("Mailbox (IMAP)")
+    PIPE = "pipe", _("Mail server pipe")
+
+
+# Problem codes: automatic messages are ignored (never a complaint, never an
+# acknowledgement, so no mail loops); the others wait for a person.
+AUTOMATIC = {
+    "auto_submitted": _("Sent automatically (Auto-Submitted: %(value)s)."),
+    "precedence": _("Bulk or list mail (Precedence: %(value)s)."),
+    "autoreply_header": _("An automatic reply (%(header)s)."),
+    "delivery_report": _("A delivery or read report (%(value)s)."),
+    "failed_recipients": _("A bounce: delivery failed for %(value)s."),
+    "mailer_daemon": _("Sent by a mail server (%(sender)s)."),
+    "null_sender": _("Sent with an empty return address, as bounces and automatic replies are."),
+    "mailing_list": _("Mailing-list mail (%(header)s)."),
+    "own_address": _("Sent from our own intake address; answering it would make a mail loop."),
+}
+FOR_REVIEW = {
+    "too_large": _(
+        "The message is %(size_bytes)s; over %(limit_bytes)s a person looks at it first."
+    ),
+    "body_too_long": _(
+        "The text is %(chars)s characters long; over %(limit)s a person looks at it first."
+    ),
+    "attachment_too_large": _(
+        "Attachment “%(name)s” is %(size_bytes)s; a complaint can hold attachments up to "
+        "%(limit_bytes)s."
+    ),
+    "unknown_charset": _("The text declares a character set that does not exist (%(charset)s)."),
+    "bad_charset": _(
+        "Part of the text is not valid %(charset)s; unreadable characters were replaced."
+    ),
+    "broken_mime": _("The structure of the message is damaged (%(defects)s)."),
+    "no_sender": _("The message has no usable sender address."),
+    "empty": _("The message has no text and no attachments."),
+    "looks_automatic": _(
+        "The subject looks like an automatic reply (“%(subject)s”), but the message does not "
+        "say it is one."
+    ),
+    "unknown_reference": _("It mentions %(reference)s, but there is no such complaint."),
+    "several_references": _("It mentions more than one complaint (%(references)s)."),
+    "sender_not_complainant": _(
+        "It mentions %(reference)s, but the sender (%(sender)s) is not the e-mail address of "
+        "that complainant."
+    ),
+    "rejected": _("The complaint could not be registered: %(error)s"),
+    "failed": _("Processing failed (%(error)s); the message is kept as it arrived."),
+}
+PROBLEM_TEXTS = {**AUTOMATIC, **FOR_REVIEW}
+
+
+def problem(code: str, **params: Any) -> dict[str, Any]:
+    if code not in PROBLEM_TEXTS:
+        raise ValueError(f"unknown problem code {code!r}")
+    return {"code": code, "params": params}
+
+
+def describe(entry: dict[str, Any]) -> str:
+    """A stored problem in the page's language; sizes in bytes as KB or MB."""
+    template = PROBLEM_TEXTS.get(entry.get("code", ""))
+    params = {
+        key: filesizeformat(value) if key.endswith("_bytes") else value
+        for key, value in (entry.get("params") or {}).items()
+    }
+    if template is None:
+        return str(entry.get("code", ""))
+    try:
+        return str(template) % params
+    except (KeyError, TypeError, ValueError):
+        return str(entry.get("code", ""))
