@@ -24,8 +24,11 @@ migrate: $(BIN)/klachtbeheer
 demo: migrate
 	$(BIN)/klachtbeheer demo --if-empty
 
+# The worker (outbox, reminders) runs beside the web server and stops with it.
 run: demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (stop with Ctrl-C)"
+	@echo "Serving on http://$(HOST):$(PORT)/  (stop with Ctrl-C); mail goes to var/mail unless EMAIL_HOST is set"
+	@$(BIN)/klachtbeheer worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/klachtbeheer runserver $(HOST):$(PORT)
 
 test: $(BIN)/klachtbeheer

@@ -232,3 +232,45 @@ MAILINTAKE_MAX_MESSAGE_MB = int(os.environ.get("MAILINTAKE_MAX_MESSAGE_MB", "15"
 MAILINTAKE_MAX_BODY_CHARS = int(os.environ.get("MAILINTAKE_MAX_BODY_CHARS", "100000"))
 # Who complains by e-mail is not known until triage (P1.1); the type it starts with.
 MAILINTAKE_COMPLAINANT_TYPE = os.environ.get("MAILINTAKE_COMPLAINANT_TYPE", "client")
+
+# Letters and e-mail ----------------------------------------------------------
+# The outbox is sent by `klachtbeheer worker` (Django's tasks framework with the
+# database backend of django-tasks-db). With EMAIL_HOST set, mail goes to that
+# SMTP server; without it (development), each message is written as a file to
+# KLACHTBEHEER_DATA_DIR/mail, so nothing leaves the machine.
+INSTALLED_APPS += ["django_tasks_db"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", "Klachtbeheer <klachten@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_USE_LOCALTIME = True
+if os.environ.get("EMAIL_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["EMAIL_HOST"],
+                "port": int(os.environ.get("EMAIL_PORT", "587")),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", False),
+                "use_ssl": env_bool("EMAIL_USE_SSL", False),
+                "timeout": float(os.environ.get("EMAIL_TIMEOUT", "30")),
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(DATA_DIR / "mail")},
+        }
+    }
+KLACHTBEHEER_BASE_URL = os.environ.get("KLACHTBEHEER_BASE_URL", "http://127.0.0.1:8000")
+LETTERS_MESSAGE_ID_DOMAIN = os.environ.get("LETTERS_MESSAGE_ID_DOMAIN", "")
+LETTERS_TICK_SECONDS = float(os.environ.get("LETTERS_TICK_SECONDS", "60"))
+LETTERS_RETRY_BASE_SECONDS = float(os.environ.get("LETTERS_RETRY_BASE_SECONDS", "60"))
+LETTERS_RETRY_MAX_SECONDS = float(os.environ.get("LETTERS_RETRY_MAX_SECONDS", "3600"))
+LETTERS_MAX_ATTEMPTS = int(os.environ.get("LETTERS_MAX_ATTEMPTS", "12"))
+LETTERS_LEASE_SECONDS = float(os.environ.get("LETTERS_LEASE_SECONDS", "300"))
+# WeasyPrint reports every rendering step at INFO; only its warnings matter here.
+LOGGING["loggers"].update({"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}})

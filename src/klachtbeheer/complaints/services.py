@@ -115,6 +115,8 @@ def _commit_step(
 
 
 def _owe_letter(complaint: Complaint, kind: LetterKind, **data: Any) -> LetterDue:
+    from klachtbeheer.letters.services import letter_owed
+
     letter = LetterDue.objects.create(complaint=complaint, kind=kind, data=data)
     Event.objects.create(
         complaint=complaint,
@@ -122,6 +124,8 @@ def _owe_letter(complaint: Complaint, kind: LetterKind, **data: Any) -> LetterDu
         data={"letter": kind.value, **data},
         internal=False,
     )
+    # Letters: the acknowledgement is made and queued here, in this transaction.
+    letter_owed(letter)
     return letter
 
 
@@ -601,6 +605,11 @@ def complaint_send_decision(*, actor, reference: str, sent_on: dt.date) -> Compl
             "sent_before_verdict", _("The decision cannot be sent before the verdict.")
         )
     complaint.settled_on = sent_on
+    # P3.7, P4: the letter itself, with its outbox row, in this transaction (refuses
+    # without verdict, reasons, measures or "none", and a body for the next step).
+    from klachtbeheer.letters.services import decision_letter_issue
+
+    decision_letter_issue(complaint=complaint, actor=actor)
     complaint.letters_due.filter(kind=LetterKind.DECISION, sent_on__isnull=True).update(
         sent_on=sent_on
     )

@@ -26,6 +26,7 @@ from klachtbeheer.complaints.selectors import (
 )
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.letters import selectors as letter_selectors
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
 
@@ -103,6 +104,7 @@ def detail_view(request: HttpRequest, reference: str) -> HttpResponse:
             "attachments": complaint.attachments.all(),
             "measures": complaint.measures.all(),
             "letters_due": complaint.letters_due.all(),
+            "letter_rows": letter_selectors.letter_rows(complaint),
             "steps": available_steps(request.user, complaint),
             "contact_attempts": sum(e.kind == EventKind.CONTACT_ATTEMPT for e in events),
             "LetterKind": LetterKind,
@@ -134,16 +136,18 @@ def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("Saved: %(step)s.") % {"step": the_step.label})
-            return redirect(complaint)
+            # A step that owes a letter goes on to that letter, to check and send it.
+            return redirect(letter_selectors.letter_to_review_url(complaint, the_step) or complaint)
     refused = steps.refusal(request.user, complaint, the_step)
     refusal = str(refused) if refused else ""
     status = 409 if not allowed else (400 if form.is_bound else 200)
-    return render(
-        request,
-        "complaints/step.html",
-        {"complaint": complaint, "step": the_step, "form": form, "refusal": refusal},
-        status=status,
-    )
+    context = {"complaint": complaint, "step": the_step, "form": form, "refusal": refusal}
+    if the_step == Step.SEND_DECISION and allowed:
+        # Before the decision letter goes out, show it (UX.md).
+        context["letter_preview"], context["letter_refusal"] = letter_selectors.decision_preview(
+            complaint
+        )
+    return render(request, "complaints/step.html", context, status=status)
 
 
 @login_required

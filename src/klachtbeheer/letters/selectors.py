@@ -1,0 +1,126 @@
+"""Reads of the letters app. Access comes from the complaint the caller already resolved.
+
+For the complainant's status page (app `intake`): `letters_sent_for(complaint)`
+lists what went out, and `letters.views.letter_file_response(complaint=..., uid=...)`
+serves one of them; both take a Complaint the caller has resolved, no user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from klachtbeheer.complaints.models import Complaint, LetterDue, LetterKind
+from klachtbeheer.complaints.selectors import complaints_visible_to
+from klachtbeheer.complaints.workflow import Step
+from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.letters.constants import DeliveryChannel, MessageStatus
+from klachtbeheer.letters.content import LetterDraft, letter_draft
+from klachtbeheer.letters.models import Letter, OutgoingMessage
+
+
+def letters_sent_for(complaint: Complaint) -> QuerySet[Letter]:
+    """The letters that went to the complainant (e-mailed or posted), oldest first."""
+    return Letter.objects.filter(complaint=complaint, sent_on__isnull=False).order_by(
+        "sent_on", "id"
+    )
+
+
+def letter_of(complaint: Complaint, uid) -> Letter | None:
+    return Letter.objects.filter(complaint=complaint, uid=uid).first()
+
+
+@dataclass(frozen=True)
+class LetterRow:
+    """One owed letter on the complaint page, with the letter made for it and its e-mail."""
+
+    due: LetterDue
+    letter: Letter | None
+    message: OutgoingMessage | None
+
+    @property
+    def waiting(self) -> bool:
+        return self.letter is None and not self.due.sent_on and not self.due.cancelled_on
+
+
+def letter_rows(complaint: Complaint) -> list[LetterRow]:
+    dues = list(complaint.letters_due.all())
+    letters = {
+        letter.due_id: letter
+        for letter in Letter.objects.filter(complaint=complaint).select_related("message")
+    }
+    rows = []
+    for due in dues:
+        letter = letters.get(due.pk)
+        message = getattr(letter, "message", None) if letter else None
+        rows.append(LetterRow(due=due, letter=letter, message=message))
+    return rows
+
+
+def letter_preview(complaint: Complaint, due: LetterDue) -> tuple[LetterDraft | None, str]:
+    """(the letter as it would go out today, "") or (None, why it cannot)."""
+    try:
+        return letter_draft(complaint, due, today=timezone.localdate()), ""
+    except ProcedureError as error:
+        return None, str(error)
+
+
+def decision_preview(complaint: Complaint) -> tuple[LetterDraft | None, str]:
+    due = complaint.letters_due.filter(
+        kind=LetterKind.DECISION, sent_on__isnull=True, cancelled_on__isnull=True
+    ).last()
+    if due is None:
+        due = LetterDue(complaint=complaint, kind=LetterKind.DECISION)
+    return letter_preview(complaint, due)
+
+
+# Steps after which the complaint page's next stop is the letter they owe.
+STEPS_THAT_OWE_A_LETTER = frozenset({Step.REJECT, Step.WITHDRAW, Step.PLAN_MEETING, Step.EXTEND})
+
+
+def letter_to_review_url(complaint: Complaint, step: Step) -> str | None:
+    """Where to go after `step`: the page of the letter it owes, to check and send it."""
+    if step not in STEPS_THAT_OWE_A_LETTER:
+        return None
+    due = (
+        complaint.letters_due.filter(sent_on__isnull=True, cancelled_on__isnull=True)
+        .exclude(kind=LetterKind.DECISION)
+        .filter(letters__isnull=True)
+        .order_by("-owed_since", "-id")
+        .first()
+    )
+    if due is None:
+        return None
+    return reverse("letters:due", kwargs={"reference": complaint.reference, "due_id": due.pk})
+
+
+def print_queue(user) -> QuerySet[Letter]:
+    """Paper letters not yet posted, of the complaints `user` may see."""
+    return (
+        Letter.objects.filter(
+            channel=DeliveryChannel.POST,
+            sent_on__isnull=True,
+            complaint__in=complaints_visible_to(user).values("pk"),
+        )
+        .select_related("complaint")
+        .order_by("created_at", "id")
+    )
+
+
+def outbox_overview(user) -> dict:
+    """Counts per status and the messages that need the quality manager."""
+    visible = complaints_visible_to(user).values("pk")
+    messages = OutgoingMessage.objects.filter(Q(complaint__isnull=True) | Q(complaint__in=visible))
+    counts = {row["status"]: row["n"] for row in messages.values("status").annotate(n=Count("pk"))}
+    return {
+        "counts": {status: counts.get(status, 0) for status in MessageStatus.values},
+        "failed": messages.filter(status=MessageStatus.FAILED)
+        .select_related("complaint")
+        .order_by("-created_at"),
+        "waiting": messages.filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])
+        .select_related("complaint")
+        .order_by("next_attempt_at", "id")[:100],
+    }

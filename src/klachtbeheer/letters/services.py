@@ -1,0 +1,721 @@
+"""Writes of the letters app: letters, the outbox, its delivery, reminders.
+
+A letter is made inside the transaction of the step that sends it
+(`letter_issue`), together with its outbox row and timeline entry, so a step
+and its letter exist together or not at all. The PDF is made once, after
+commit (`letter_ensure_pdf`), from the stored HTML; the worker sends the
+outbox (`outbox_deliver_due`): it claims a message, hands it to the SMTP
+server with its own Message-ID, and records that it went; a failure waits
+with back-off; a worker that dies mid-send leaves a claim that expires, and
+the message is sent again with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage, mailers
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from klachtbeheer.complaints.models import (
+    Complaint,
+    Event,
+    EventKind,
+    LetterDue,
+    LetterKind,
+)
+from klachtbeheer.complaints.selectors import complaint_for, complaint_terms, work_calendar
+from klachtbeheer.complaints.terms import TermStatus
+from klachtbeheer.core.audit import audit
+from klachtbeheer.core.errors import NotAllowed, ProcedureError
+from klachtbeheer.letters.constants import DeliveryChannel, MessageKind, MessageStatus
+from klachtbeheer.letters.content import (
+    LETTER_LANGUAGE,
+    LetterDraft,
+    dutch_date,
+    letter_draft,
+    message_domain,
+)
+from klachtbeheer.letters.ics import meeting_calendar
+from klachtbeheer.letters.models import Letter, LetterSettings, OutgoingMessage, letter_pdf_path
+from klachtbeheer.letters.pdf import html_to_pdf
+from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.organisation.selectors import role_of
+
+logger = logging.getLogger(__name__)
+
+# Letters the system sends by itself; the others wait until staff have seen them.
+SENT_AUTOMATICALLY = frozenset({LetterKind.ACKNOWLEDGEMENT})
+# A newer letter of these kinds replaces one that has not been made yet.
+SUPERSEDED_BY_NEWER = frozenset({LetterKind.MEETING_INVITATION, LetterKind.EXTENSION})
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _setting(name: str, default: Any) -> Any:
+    return getattr(settings, name, default)
+
+
+# --- letters ---------------------------------------------------------------------
+
+
+def letter_owed(due: LetterDue) -> None:
+    """Hook from `complaints.services._owe_letter`, inside the step's transaction."""
+    if due.kind in SUPERSEDED_BY_NEWER:
+        LetterDue.objects.filter(
+            complaint_id=due.complaint_id,
+            kind=due.kind,
+            sent_on__isnull=True,
+            cancelled_on__isnull=True,
+            letters__isnull=True,
+        ).exclude(pk=due.pk).update(cancelled_on=_today())
+    if due.kind in SENT_AUTOMATICALLY:
+        letter_issue(complaint=due.complaint, due=due, actor=None)
+
+
+def letter_issue(*, complaint: Complaint, due: LetterDue, actor) -> Letter:
+    """Make the letter `due` asks for and queue it; call inside the step's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("letter_issue runs inside the transaction of the step")
+    today = _today()
+    draft = letter_draft(complaint, due, today=today)
+    calendar = ""
+    if draft.meeting_at is not None:
+        calendar = meeting_calendar(
+            complaint=complaint,
+            at=draft.meeting_at,
+            location=draft.meeting_location,
+            organiser_email=_sender_address(),
+            organisation=Organisation.current().name,
+            domain=message_domain(),
+            sequence=Letter.objects.filter(
+                complaint=complaint, kind=LetterKind.MEETING_INVITATION
+            ).count(),
+            stamp=_now(),
+        )
+    by = actor if getattr(actor, "pk", None) else None
+    # No timeline entry or audit row of its own here: the step that sends it has both,
+    # and the letter row records who made it, when and from which template version.
+    letter = Letter.objects.create(
+        complaint=complaint,
+        due=due,
+        kind=draft.kind,
+        template=draft.template,
+        template_version=draft.template.version,
+        our_reference=draft.our_reference,
+        letter_date=draft.letter_date,
+        subject=draft.subject,
+        text=draft.text,
+        html=draft.html,
+        calendar=calendar,
+        channel=draft.channel,
+        recipient_email=draft.recipient_email,
+        created_by=by,
+    )
+    if draft.channel == DeliveryChannel.EMAIL:
+        _queue(
+            kind=MessageKind.LETTER,
+            to=draft.recipient_email,
+            subject=f"{draft.subject} (kenmerk {draft.our_reference})",
+            body=_letter_email_body(draft, with_calendar=bool(calendar)),
+            complaint=complaint,
+            letter=letter,
+        )
+    transaction.on_commit(lambda: _after_issue(letter.pk))
+    return letter
+
+
+def _after_issue(letter_pk: int) -> None:
+    # The PDF and the e-mail are the worker's; a failure here only delays them.
+    outbox_wake()
+
+
+def _letter_email_body(draft: LetterDraft, *, with_calendar: bool) -> str:
+    attachment = (
+        "In de bijlage vindt u deze brief als PDF en een agendabestand (.ics) voor de afspraak."
+        if with_calendar
+        else "In de bijlage vindt u deze brief als PDF."
+    )
+    return (
+        f"{draft.body}\n\n--\n{attachment}\nOns kenmerk: {draft.our_reference}\n"
+        "Wilt u dit kenmerk noemen als u reageert?\n"
+    )
+
+
+def _lock_for_letter(actor, reference: str) -> Complaint:
+    if role_of(actor) in (None, Role.STAFF):
+        raise NotAllowed("staff_only", gettext_lazy("Only complaint handlers send letters."))
+    return complaint_for(actor, reference=reference, via="", for_update=True)
+
+
+@transaction.atomic(durable=True)
+def letter_send(*, actor, reference: str, due_id: int) -> Letter:
+    """Staff send an owed letter after seeing it (P3.4, P3.5, P3.8, P1.2)."""
+    complaint = _lock_for_letter(actor, reference)
+    due = complaint.letters_due.filter(pk=due_id).first()
+    if due is None:
+        raise ProcedureError("no_such_letter", gettext_lazy("This letter is not owed."))
+    if due.kind == LetterKind.DECISION:
+        raise ProcedureError(
+            "decision_is_a_step",
+            gettext_lazy("The decision letter goes out with the step “Decision sent” (P3.7)."),
+        )
+    letter = letter_issue(complaint=complaint, due=due, actor=actor)
+    audit(
+        actor=actor,
+        action="letter.send",
+        target=complaint,
+        letter=str(letter.uid),
+        kind=letter.kind,
+        template_version=letter.template_version,
+        channel=letter.channel,
+    )
+    return letter
+
+
+def _letter_sent_event(letter: Letter, *, actor, sent_on: dt.date) -> None:
+    """The timeline entry for a letter that went out (e-mail taken by the server, or posted)."""
+    with translation.override(LETTER_LANGUAGE):
+        how = (
+            _("by e-mail to %(address)s") % {"address": letter.recipient_email}
+            if letter.channel == DeliveryChannel.EMAIL
+            else _("by post")
+        )
+        text = _("“%(subject)s”, %(how)s.") % {"subject": letter.subject, "how": how}
+    Event.objects.create(
+        complaint_id=letter.complaint_id,
+        kind=EventKind.NOTE,
+        actor=actor,
+        text=text,
+        internal=False,
+        data={
+            "letter": letter.kind,
+            "letter_id": str(letter.uid),
+            "letter_sent": True,
+            "channel": letter.channel,
+            "sent_on": sent_on.isoformat(),
+        },
+    )
+
+
+def decision_letter_issue(*, complaint: Complaint, actor) -> Letter:
+    """Hook from `complaints.services.complaint_send_decision` (P3.7, P4)."""
+    due = complaint.letters_due.filter(
+        kind=LetterKind.DECISION, sent_on__isnull=True, cancelled_on__isnull=True
+    ).last()
+    if due is None:
+        due = LetterDue.objects.create(complaint=complaint, kind=LetterKind.DECISION)
+    return letter_issue(complaint=complaint, due=due, actor=actor)
+
+
+@transaction.atomic(durable=True)
+def letter_mark_posted(*, actor, reference: str, uid: str) -> Letter:
+    """The paper letter was printed and posted today: that is its date of sending."""
+    complaint = _lock_for_letter(actor, reference)
+    letter = Letter.objects.filter(complaint=complaint, uid=uid).first()
+    if letter is None:
+        raise ProcedureError("no_such_letter", gettext_lazy("There is no such letter."))
+    if letter.channel != DeliveryChannel.POST:
+        raise ProcedureError(
+            "not_on_paper", gettext_lazy("This letter goes by e-mail, not by post.")
+        )
+    if letter.sent_on is not None:
+        raise ProcedureError(
+            "already_posted",
+            gettext_lazy("This letter was already posted on %(date)s."),
+            date=f"{letter.sent_on:%d-%m-%Y}",
+        )
+    today = _today()
+    Letter.objects.filter(pk=letter.pk).update(sent_on=today, posted_by=actor)
+    if letter.due_id:
+        LetterDue.objects.filter(pk=letter.due_id, sent_on__isnull=True).update(sent_on=today)
+    _letter_sent_event(letter, actor=actor, sent_on=today)
+    audit(actor=actor, action="letter.posted", target=complaint, letter=str(letter.uid))
+    letter.refresh_from_db()
+    return letter
+
+
+def letter_ensure_pdf(letter: Letter) -> Letter:
+    """Make the letter's PDF from its stored HTML, once; later calls return the same file."""
+    if letter.sha256:
+        return letter
+    content = html_to_pdf(letter.html)
+    digest = hashlib.sha256(content).hexdigest()
+    name = default_storage.save(letter_pdf_path(letter, ""), ContentFile(content))
+    won = Letter.objects.filter(pk=letter.pk, sha256="").update(
+        pdf=name, sha256=digest, size=len(content)
+    )
+    if not won:  # another process made it first: keep theirs
+        default_storage.delete(name)
+    letter.refresh_from_db()
+    return letter
+
+
+def letter_pdf_bytes(letter: Letter) -> bytes:
+    """The stored PDF, checked against its hash."""
+    letter = letter_ensure_pdf(letter)
+    with letter.pdf.open("rb") as handle:
+        content = handle.read()
+    if hashlib.sha256(content).hexdigest() != letter.sha256:
+        raise ProcedureError(
+            "pdf_changed", gettext_lazy("The stored PDF does not match its hash; it was changed.")
+        )
+    return content
+
+
+# --- the outbox ------------------------------------------------------------------
+
+
+def _sender_address() -> str:
+    return settings.DEFAULT_FROM_EMAIL
+
+
+def _queue(
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    body: str,
+    complaint: Complaint | None = None,
+    letter: Letter | None = None,
+    dedupe_key: str | None = None,
+) -> OutgoingMessage | None:
+    """Write one message to the outbox (None when `dedupe_key` was queued before)."""
+    message = OutgoingMessage(
+        kind=kind,
+        to=to,
+        from_email=_sender_address(),
+        subject=subject[:250],
+        body=body,
+        complaint=complaint,
+        letter=letter,
+        dedupe_key=dedupe_key,
+        next_attempt_at=_now(),
+    )
+    message.message_id = f"<{message.token}@{message_domain()}>"
+    if dedupe_key is None:
+        message.save()
+        return message
+    if OutgoingMessage.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:  # a concurrent tick queued it first
+        return None
+    return message
+
+
+def outbox_wake(*, run_after: dt.datetime | None = None) -> None:
+    """Ask the worker to deliver (now, or at `run_after`); never fails the caller."""
+    from klachtbeheer.letters import tasks
+
+    try:
+        tasks.enqueue_once(tasks.process_outbox, run_after=run_after)
+    except Exception:  # the next tick sweeps the outbox anyway
+        logger.exception("Could not wake the worker; the next tick will deliver")
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    base = float(_setting("LETTERS_RETRY_BASE_SECONDS", 60))
+    cap = float(_setting("LETTERS_RETRY_MAX_SECONDS", 3600))
+    return dt.timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def _claim_next(*, tried: set[int]) -> OutgoingMessage | None:
+    """Claim one due message for this process (compare-and-set; safe with many workers).
+
+    `tried`: messages this run already tried; each gets one attempt per run.
+    """
+    lease = dt.timedelta(seconds=float(_setting("LETTERS_LEASE_SECONDS", 300)))
+    for _attempt in range(5):
+        now = _now()
+        candidate = (
+            OutgoingMessage.objects.due(now)
+            .exclude(pk__in=tried)
+            .order_by("next_attempt_at", "id")
+            .values("pk", "status", "lease_until")
+            .first()
+        )
+        if candidate is None:
+            return None
+        with transaction.atomic():
+            claimed = OutgoingMessage.objects.filter(
+                pk=candidate["pk"],
+                status=candidate["status"],
+                lease_until=candidate["lease_until"],
+            ).update(
+                status=MessageStatus.SENDING,
+                lease_until=now + lease,
+                attempts=F("attempts") + 1,
+            )
+        if claimed:
+            if candidate["status"] == MessageStatus.SENDING:
+                logger.warning(
+                    "Message %s: the worker sending it stopped; sending again with the same "
+                    "Message-ID",
+                    candidate["pk"],
+                )
+            return OutgoingMessage.objects.select_related("letter").get(pk=candidate["pk"])
+    return None
+
+
+def _email_for(message: OutgoingMessage) -> EmailMessage:
+    headers = {"Message-ID": message.message_id}
+    if message.kind != MessageKind.LETTER:
+        headers["Auto-Submitted"] = "auto-generated"
+    if message.complaint_id and message.letter_id:
+        headers["X-Klachtbeheer-Kenmerk"] = message.letter.our_reference
+    email = EmailMessage(
+        subject=message.subject,
+        body=message.body,
+        from_email=message.from_email,
+        to=[message.to],
+        headers=headers,
+    )
+    if message.letter_id:
+        letter = message.letter
+        email.attach(letter.filename, letter_pdf_bytes(letter), "application/pdf")
+        if letter.calendar:
+            email.attach("uitnodiging.ics", letter.calendar, "text/calendar")
+    return email
+
+
+def _record_sent(message: OutgoingMessage) -> None:
+    now = _now()
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        updated = OutgoingMessage.objects.filter(
+            pk=message.pk, status=MessageStatus.SENDING
+        ).update(status=MessageStatus.SENT, sent_at=now, lease_until=None, last_error="")
+        if updated and message.letter_id:
+            Letter.objects.filter(pk=message.letter_id, sent_on__isnull=True).update(sent_on=today)
+            if message.letter.due_id:
+                LetterDue.objects.filter(pk=message.letter.due_id, sent_on__isnull=True).update(
+                    sent_on=today
+                )
+            _letter_sent_event(message.letter, actor=None, sent_on=today)
+
+
+def _record_failure(message: OutgoingMessage, error: BaseException) -> bool:
+    """Wait and try again, or give up after the last attempt; True when it gave up."""
+    max_attempts = int(_setting("LETTERS_MAX_ATTEMPTS", 12))
+    text = f"{type(error).__name__}: {error}"[:2000]
+    attempts = message.attempts
+    gave_up = attempts >= max_attempts
+    with transaction.atomic():
+        if gave_up:
+            OutgoingMessage.objects.filter(pk=message.pk).update(
+                status=MessageStatus.FAILED, lease_until=None, last_error=text
+            )
+        else:
+            OutgoingMessage.objects.filter(pk=message.pk).update(
+                status=MessageStatus.QUEUED,
+                lease_until=None,
+                last_error=text,
+                next_attempt_at=_now() + _backoff(message.attempts),
+            )
+    if gave_up:
+        logger.error("Message %s failed for good after %d attempts: %s", message.pk, attempts, text)
+    else:
+        logger.warning("Message %s: attempt %d failed (%s); will retry", message.pk, attempts, text)
+    return gave_up
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    pdfs: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "retrying": self.retrying,
+            "failed": self.failed,
+            "pdfs": self.pdfs,
+        }
+
+
+def letters_render_pending(*, limit: int = 50) -> int:
+    """Make the PDFs not made yet (print queue and outbox): idempotent."""
+    made = 0
+    for letter in Letter.objects.filter(sha256="").order_by("id")[:limit]:
+        try:
+            letter_ensure_pdf(letter)
+            made += 1
+        except Exception:
+            logger.exception("Could not make the PDF of letter %s", letter.pk)
+    return made
+
+
+def outbox_deliver_due(*, limit: int = 200) -> DeliveryReport:
+    """Send what is due, one message at a time; what fails waits its back-off."""
+    report = DeliveryReport(pdfs=letters_render_pending())
+    connection = None
+    tried: set[int] = set()
+    try:
+        for _index in range(limit):
+            message = _claim_next(tried=tried)
+            if message is None:
+                break
+            tried.add(message.pk)
+            try:
+                email = _email_for(message)
+                if connection is None:
+                    connection = mailers.default
+                    connection.open()
+                connection.send_messages([email])
+            except Exception as error:  # SMTP, network, PDF: each waits its back-off
+                if connection is not None:
+                    with contextlib.suppress(Exception):  # it is gone either way
+                        connection.close()
+                    connection = None
+                if _record_failure(message, error):
+                    report.failed += 1
+                else:
+                    report.retrying += 1
+                report.errors.append(str(error))
+            else:
+                _record_sent(message)
+                report.sent += 1
+                logger.info("Message %s sent (%s)", message.pk, message.message_id)
+    finally:
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+    # Wake again for the next retry, or when a dead worker's claim runs out.
+    retries = OutgoingMessage.objects.filter(status=MessageStatus.QUEUED).values_list(
+        "next_attempt_at", flat=True
+    )
+    claims = OutgoingMessage.objects.filter(status=MessageStatus.SENDING).values_list(
+        "lease_until", flat=True
+    )
+    moments = [
+        m
+        for m in (
+            retries.order_by("next_attempt_at").first(),
+            claims.order_by("lease_until").first(),
+        )
+        if m is not None
+    ]
+    if moments:
+        outbox_wake(run_after=max(min(moments), _now()))
+    return report
+
+
+@transaction.atomic(durable=True)
+def message_retry(*, actor, token: str) -> OutgoingMessage:
+    """The quality manager sends a failed message again (after fixing the address or server)."""
+    if role_of(actor) != Role.QUALITY_MANAGER:
+        raise NotAllowed(
+            "quality_manager_only", gettext_lazy("Only the quality manager can take this step.")
+        )
+    message = OutgoingMessage.objects.select_for_update().filter(token=token).first()
+    if message is None:
+        raise ProcedureError("no_such_message", gettext_lazy("There is no such message."))
+    if message.status != MessageStatus.FAILED:
+        raise ProcedureError(
+            "not_failed", gettext_lazy("Only a message that failed for good can be retried.")
+        )
+    OutgoingMessage.objects.filter(pk=message.pk).update(
+        status=MessageStatus.QUEUED, attempts=0, next_attempt_at=_now(), last_error=""
+    )
+    target = message.complaint if message.complaint_id else message
+    audit(actor=actor, action="outbox.retry", target=target, message=message.message_id)
+    transaction.on_commit(outbox_wake)
+    message.refresh_from_db()
+    return message
+
+
+# --- reminders (P3.3, P3.8) --------------------------------------------------------
+
+
+def _base_url() -> str:
+    return _setting("KLACHTBEHEER_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _complaint_url(complaint: Complaint) -> str:
+    with translation.override(LETTER_LANGUAGE):
+        return _base_url() + reverse("complaints:detail", kwargs={"reference": complaint.reference})
+
+
+def _quality_managers() -> list:
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True, staff_profile__role=Role.QUALITY_MANAGER)
+        .exclude(email="")
+        .order_by("pk")
+    )
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+@dataclass
+class TickReport:
+    reminders: int = 0
+    digests: int = 0
+    skipped_without_address: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "reminders": self.reminders,
+            "digests": self.digests,
+            "skipped_without_address": self.skipped_without_address,
+        }
+
+
+def _open_terms(complaint, *, calendar, organisation, today):
+    terms = complaint_terms(complaint, calendar=calendar, organisation=organisation, today=today)
+    for name, term in (("contact", terms.contact), ("settle", terms.settle)):
+        if term.deadline is not None and term.done_on is None:
+            yield name, term
+
+
+TERM_NAMES = {
+    "contact": gettext_lazy("contact with the complainant (P3.3)"),
+    "settle": gettext_lazy("settlement (P3.8)"),
+}
+
+
+def tick_run(*, now: dt.datetime | None = None) -> TickReport:
+    """Reminders before each term and the daily overdue digest; run twice, sends once."""
+    now = now or _now()
+    today = timezone.localdate(now)
+    report = TickReport()
+    letter_settings = LetterSettings.current()
+    organisation = Organisation.current()
+    calendar = work_calendar()
+    open_complaints = list(
+        Complaint.objects.filter(next_due_on__isnull=False)
+        .select_related("handler")
+        .order_by("next_due_on", "id")
+    )
+    overdue: list[tuple[Complaint, str, Any]] = []
+    with translation.override(LETTER_LANGUAGE):
+        for complaint in open_complaints:
+            for name, term in _open_terms(
+                complaint, calendar=calendar, organisation=organisation, today=today
+            ):
+                if term.status == TermStatus.MISSED:
+                    overdue.append((complaint, name, term))
+                    continue
+                act_by = term.deadline.act_by
+                if today > act_by:
+                    continue
+                left = calendar.working_days_between(today, act_by)
+                if left > letter_settings.reminder_working_days:
+                    continue
+                recipients = [complaint.handler] if complaint.handler else _quality_managers()
+                for user in recipients:
+                    if not user.email:
+                        report.skipped_without_address += 1
+                        continue
+                    due = term.deadline.due.isoformat()
+                    key = f"reminder:{complaint.pk}:{name}:{due}:{user.pk}"
+                    with transaction.atomic():
+                        queued = _queue(
+                            kind=MessageKind.REMINDER,
+                            to=user.email,
+                            subject=_("Reminder: %(term)s for %(reference)s is due on %(date)s")
+                            % {
+                                "term": TERM_NAMES[name],
+                                "reference": complaint.reference,
+                                "date": dutch_date(act_by, "l j F"),
+                            },
+                            body=_reminder_body(complaint, user, name, term),
+                            complaint=complaint,
+                            dedupe_key=key,
+                        )
+                    report.reminders += queued is not None
+        local = timezone.localtime(now)
+        if overdue and local.hour >= letter_settings.digest_hour:
+            for user in _quality_managers():
+                with transaction.atomic():
+                    queued = _queue(
+                        kind=MessageKind.DIGEST,
+                        to=user.email,
+                        subject=_("Overdue terms on %(date)s: %(count)d")
+                        % {"date": dutch_date(today), "count": len(overdue)},
+                        body=_digest_body(user, overdue),
+                        dedupe_key=f"digest:{today.isoformat()}:{user.pk}",
+                    )
+                report.digests += queued is not None
+    if report.reminders or report.digests or OutgoingMessage.objects.due(_now()).exists():
+        outbox_wake()
+    return report
+
+
+def _reminder_body(complaint: Complaint, user, name: str, term) -> str:
+    lines = [
+        _("Dear %(name)s,") % {"name": _name(user)},
+        "",
+        _("The term for %(term)s of complaint %(reference)s (%(complainant)s) ends soon.")
+        % {
+            "term": TERM_NAMES[name],
+            "reference": complaint.reference,
+            "complainant": complaint.complainant_name,
+        },
+        "",
+        _("Act by: %(date)s (%(words)s).")
+        % {"date": dutch_date(term.deadline.act_by, "l j F Y"), "words": term.words},
+    ]
+    if term.deadline.explanation:
+        lines.append(str(term.deadline.explanation))
+    if name == "settle":
+        lines += [
+            "",
+            _(
+                "If more time is needed, extend the term and send the notice to the "
+                "complainant before the term runs out (P3.8)."
+            ),
+        ]
+    lines += [
+        "",
+        _complaint_url(complaint),
+        "",
+        _("This is an automatic message from Klachtbeheer."),
+    ]
+    return "\n".join(str(line) for line in lines) + "\n"
+
+
+def _digest_body(user, overdue) -> str:
+    lines = [
+        _("Dear %(name)s,") % {"name": _name(user)},
+        "",
+        _("These terms have run out and the complaint is not settled:"),
+        "",
+    ]
+    for complaint, name, term in overdue:
+        handler = _name(complaint.handler) if complaint.handler else _("nobody (triage)")
+        lines.append(
+            f"- {complaint.reference} · {TERM_NAMES[name]} · "
+            f"{dutch_date(term.deadline.due)} ({term.words}) · {handler}"
+        )
+        lines.append(f"  {_complaint_url(complaint)}")
+    lines += ["", _("This is an automatic message from Klachtbeheer.")]
+    return "\n".join(str(line) for line in lines) + "\n"

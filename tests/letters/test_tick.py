@@ -1,0 +1,117 @@
+"""Reminders before each term and the daily overdue digest (P3.3, P3.8): run twice, sent once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from klachtbeheer.letters.constants import MessageKind
+from klachtbeheer.letters.models import LetterSettings, OutgoingMessage
+from klachtbeheer.letters.services import tick_run
+from tests.factories import ComplaintFactory
+
+pytestmark = pytest.mark.django_db
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+# Received Monday 2 March 2026: contact due Monday 9 March, settlement Monday 30 March.
+RECEIVED = dt.date(2026, 3, 2)
+
+
+def tick_at(year, month, day, hour=10):
+    return tick_run(now=dt.datetime(year, month, day, hour, tzinfo=AMSTERDAM))
+
+
+def overdue_complaint(world):
+    return ComplaintFactory(received_on=RECEIVED)
+
+
+def reminders():
+    return OutgoingMessage.objects.filter(kind=MessageKind.REMINDER)
+
+
+def test_the_handler_is_warned_two_working_days_before_the_contact_term(world):
+    complaint = ComplaintFactory(received_on=RECEIVED)
+    assert tick_at(2026, 3, 4).reminders == 0  # Wednesday: 3 working days left
+    assert tick_at(2026, 3, 5).reminders == 1  # Thursday: Friday and Monday left
+    [reminder] = reminders()
+    assert reminder.to == world.dm_north.email
+    assert complaint.reference in reminder.subject
+    assert "maandag 9 maart" in reminder.subject
+    assert f"/klachten/{complaint.reference}/" in reminder.body
+    assert "contact met de klager" in reminder.body or "contact" in reminder.body
+
+
+def test_run_twice_sends_once(world):
+    ComplaintFactory(received_on=RECEIVED)
+    tick_at(2026, 3, 5)
+    tick_at(2026, 3, 5)
+    tick_at(2026, 3, 6)  # still in the window: the same term is not repeated
+    call_command("tick")
+    assert reminders().count() == 1
+
+
+def test_how_many_working_days_before_is_configurable(world):
+    settings = LetterSettings.current()
+    settings.reminder_working_days = 3
+    settings.save()
+    ComplaintFactory(received_on=RECEIVED)
+    assert tick_at(2026, 3, 4).reminders == 1
+
+
+def test_each_term_gets_its_own_reminder(world):
+    from klachtbeheer.complaints.workflow import Step
+    from tests.factories import take_step
+
+    complaint = ComplaintFactory(received_on=RECEIVED)
+    tick_at(2026, 3, 5)
+    take_step(Step.ACCEPT, complaint, actor=world.qm)
+    take_step(Step.RECORD_CONTACT, complaint, actor=world.qm, on=dt.date(2026, 3, 6))
+    assert tick_at(2026, 3, 25).reminders == 0  # Wednesday: Thu, Fri, Mon left
+    assert tick_at(2026, 3, 26).reminders == 1  # settlement (P3.8)
+    assert sorted(r.dedupe_key.split(":")[2] for r in reminders()) == ["contact", "settle"]
+
+
+def test_without_a_handler_the_quality_manager_is_warned(world):
+    ComplaintFactory(received_on=RECEIVED, postcode="9876 ZZ")  # no district: triage
+    tick_at(2026, 3, 5)
+    assert [r.to for r in reminders()] == [world.qm.email]
+
+
+def test_the_daily_digest_lists_overdue_terms_once_a_day(world):
+    complaint = overdue_complaint(world)
+    assert tick_at(2026, 3, 11, 6).digests == 0  # before 7:00
+    assert tick_at(2026, 3, 11, 8).digests == 1
+    assert tick_at(2026, 3, 11, 15).digests == 0  # once a day
+    [digest] = OutgoingMessage.objects.filter(kind=MessageKind.DIGEST)
+    assert digest.to == world.qm.email
+    assert complaint.reference in digest.body
+    assert "te laat" in digest.body
+    assert tick_at(2026, 3, 12, 8).digests == 1  # and again the next day
+
+
+def test_no_digest_when_nothing_is_overdue(world):
+    ComplaintFactory(received_on=RECEIVED)
+    assert tick_at(2026, 3, 3, 9).digests == 0
+
+
+def test_the_tick_prunes_old_finished_task_rows(world):
+    from django.tasks import TaskResultStatus
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from klachtbeheer.letters.tasks import process_outbox, prune_finished_tasks
+
+    old, recent, waiting = (process_outbox.enqueue() for _ in range(3))
+    DBTaskResult.objects.filter(id=old.id).update(
+        status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now() - dt.timedelta(days=8)
+    )
+    DBTaskResult.objects.filter(id=recent.id).update(
+        status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now() - dt.timedelta(days=1)
+    )
+    assert prune_finished_tasks() == 1
+    assert set(DBTaskResult.objects.values_list("id", flat=True)) == {
+        DBTaskResult.objects.get(id=recent.id).id,
+        DBTaskResult.objects.get(id=waiting.id).id,
+    }
