@@ -269,3 +269,11 @@ def test_the_accessibility_check_finds_a_known_violation(browser, live_server):
     with pytest.raises(AssertionError, match="image-alt"):
         visit.check_accessibility()
     visit.close()
+
+
+def test_the_api_docs_load_only_from_our_own_site(browser, live_server):
+    visit = Visit(browser, live_server.url)
+    visit.page.goto(live_server.url + "/api/v1/docs")
+    visit.page.wait_for_selector(".swagger-ui .info", timeout=15000)
+    assert visit.page.get_by_text("Klachtbeheer API").first.is_visible()
+    visit.close()
