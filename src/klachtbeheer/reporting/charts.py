@@ -22,7 +22,7 @@ TEXT = "#1a1a1a"
 
 ROW_HEIGHT = 28
 BAR_HEIGHT = 18
-LABEL_WIDTH = 220
+LABEL_WIDTH = 250
 WIDTH = 640
 
 
@@ -42,7 +42,7 @@ class Text:
     y: float
     text: str
     anchor: str = "start"
-    size: int = 13
+    size: int = 14
     weight: str = "normal"
     fill: str = TEXT
 

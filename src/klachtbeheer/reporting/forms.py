@@ -95,7 +95,9 @@ class PeriodForm(forms.Form):
 
     def __init__(self, *args, years: list[int], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].choices = [("", _("Own period")), *((y, str(y)) for y in years)]
+        self.fields["year"].choices = [*((y, str(y)) for y in years), ("", _("Own period"))]
+        if years:
+            self.initial.setdefault("year", years[0])
 
     def clean(self):
         data = super().clean()

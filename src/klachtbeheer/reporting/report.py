@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from klachtbeheer.complaints.models import Measure
+from klachtbeheer.complaints.models import Effectiveness, Measure
 from klachtbeheer.organisation.models import Organisation
 from klachtbeheer.reporting.analysis import Analysis, analyse, figures_csv, period_label
 from klachtbeheer.reporting.selectors import Period, measures_visible_to
+
+LIST_AT_MOST = 60
 
 
 @dataclass
@@ -48,12 +51,31 @@ def annual_report(user, *, year: int, today: dt.date | None = None) -> AnnualRep
     today = today or timezone.localdate()
     period = Period.year(year)
     analysis = analyse(user, period=period, today=today, compare=True, report=True)
-    measures = list(
-        measures_visible_to(user)
-        .filter(complaint__received_on__gte=period.start, complaint__received_on__lte=period.end)
-        .select_related("complaint", "owner")
-        .order_by("complaint__received_on", "id")
+    of_the_year = measures_visible_to(user).filter(
+        complaint__received_on__gte=period.start, complaint__received_on__lte=period.end
     )
+    # Listed one by one while the list stays readable; beyond that, per kind of measure.
+    measures = list(
+        of_the_year.select_related("complaint", "owner").order_by("complaint__received_on", "id")[
+            : LIST_AT_MOST + 1
+        ]
+    )
+    grouped = []
+    if len(measures) > LIST_AT_MOST:
+        measures = []
+        grouped = list(
+            of_the_year.order_by()
+            .values("description")
+            .annotate(
+                n=Count("pk"),
+                done=Count("pk", filter=Q(done_on__isnull=False)),
+                overdue=Count("pk", filter=Q(done_on__isnull=True, due_on__lt=today)),
+                effective=Count("pk", filter=Q(effectiveness=Effectiveness.EFFECTIVE)),
+                partly=Count("pk", filter=Q(effectiveness=Effectiveness.PARTLY_EFFECTIVE)),
+                not_effective=Count("pk", filter=Q(effectiveness=Effectiveness.NOT_EFFECTIVE)),
+            )
+            .order_by("-n", "description")
+        )
     html = render_to_string(
         "reporting/annual_report.html",
         {
@@ -62,6 +84,7 @@ def annual_report(user, *, year: int, today: dt.date | None = None) -> AnnualRep
             "previous_year": year - 1,
             "period_label": period_label(period),
             "measures": measures,
+            "grouped_measures": grouped,
             "organisation": Organisation.current(),
             "made_on": today,
             "made_by": user,
