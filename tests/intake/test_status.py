@@ -8,13 +8,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from klachtbeheer.complaints.models import Attachment, Complaint, EventKind, LetterDue
+from klachtbeheer.complaints.models import Attachment, Complaint, EventKind
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.intake import services
 from klachtbeheer.intake.models import StatusLink
+from klachtbeheer.letters.services import outbox_deliver_due
 from tests.factories import take_step
-from tests.intake.conftest import PDF_BYTES, form_data, upload
+from tests.intake.conftest import PDF_BYTES, form_data, solved, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def file_complaint(client, **overrides) -> str:
     return client.get(reverse("intake:received")).context["received"]["token"]
 
 
-def test_status_page_shows_state_terms_and_letters_in_plain_language(client, world):
+def test_status_page_shows_state_terms_and_letters_in_plain_language(client, world, settings):
     token = file_complaint(client)
     complaint = Complaint.objects.get()
     url = reverse("intake:status", kwargs={"token": token})
@@ -35,11 +36,26 @@ def test_status_page_shows_state_terms_and_letters_in_plain_language(client, wor
     assert "We hebben u nog geen brief gestuurd" in html
     assert complaint.substantiation not in html  # the page shows no personal details
 
-    LetterDue.objects.filter(complaint=complaint).update(sent_on=timezone.localdate())
+    # The letters app sends the acknowledgement; the page then lists it with its PDF.
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    assert outbox_deliver_due().sent == 1
     take_step(Step.ACCEPT, complaint, actor=world.qm)
-    html = client.get(url).content.decode()
+    response = client.get(url)
+    html = response.content.decode()
     assert "In behandeling" in html
     assert "verstuurd op" in html
+    letter = response.context["view"].letters[0]
+    assert letter.kind == "acknowledgement"
+    pdf = client.get(reverse("intake:status_letter", kwargs={"token": token, "uid": letter.uid}))
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    # Only through this complaint's link.
+    other = file_complaint(client, email="b@example.nl", altcha=solved())
+    response = client.get(
+        reverse("intake:status_letter", kwargs={"token": other, "uid": letter.uid})
+    )
+    assert response.status_code == 404
 
 
 def test_adding_information_writes_a_timeline_entry_and_an_audit_row(client, world):

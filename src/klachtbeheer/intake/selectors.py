@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from klachtbeheer.complaints.models import Complaint, Event, EventKind, LetterDue
+from klachtbeheer.complaints.models import Complaint, Event, EventKind
 from klachtbeheer.complaints.selectors import ComplaintTerms, complaint_terms, work_calendar
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.intake.models import StatusLink, Submission, SubmissionState
 from klachtbeheer.intake.services import status_link_hash
+from klachtbeheer.letters.selectors import letters_sent_for
 from klachtbeheer.organisation.models import Organisation
 
 # How the staff timeline (complaints/detail.html) names the author of an addition made
@@ -72,7 +73,7 @@ class StatusView:
     submission: Submission | None
     complaint: Complaint | None
     terms: ComplaintTerms | None
-    letters: list[LetterDue]
+    letters: list
     additions: list[Event]
     valid_until: dt.datetime
 
@@ -118,17 +119,9 @@ class StatusView:
         return str(PLAIN_STATE[State(self.complaint.state)][1])
 
 
-def letters_sent(complaint: Complaint) -> list[LetterDue]:
-    """The letters that went to the complainant, oldest first.
-
-    Until the letters app offers its own read of sent letters, the letters owed
-    that have a date of sending are exactly these.
-    """
-    return list(
-        complaint.letters_due.filter(sent_on__isnull=False, cancelled_on__isnull=True).order_by(
-            "sent_on", "id"
-        )
-    )
+def letters_sent(complaint: Complaint) -> list:
+    """The letters that went to the complainant, oldest first (the letters app's own read)."""
+    return list(letters_sent_for(complaint))
 
 
 def complainant_additions(complaint: Complaint) -> QuerySet[Event]:
@@ -169,7 +162,7 @@ def status_for(token: str) -> StatusView | None:
     if valid_until <= timezone.now():
         return None
     terms = None
-    letters: list[LetterDue] = []
+    letters: list = []
     additions: list[Event] = []
     if complaint is not None:
         terms = complaint_terms(

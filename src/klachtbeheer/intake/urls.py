@@ -8,6 +8,9 @@ urlpatterns = [
     path("klacht/ontvangen/", views.complaint_received, name="received"),
     path("klacht/altcha/", views.altcha_challenge, name="altcha"),
     path("klacht/status/<str:token>/", views.status_page, name="status"),
+    path(
+        "klacht/status/<str:token>/brieven/<uuid:uid>/", views.status_letter, name="status_letter"
+    ),
     path("klachtenprocedure/", views.procedure_page, name="procedure"),
     path("privacy/", views.privacy_page, name="privacy"),
     path("inzendingen/", views.review_list, name="review_list"),

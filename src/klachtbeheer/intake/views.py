@@ -25,6 +25,7 @@ from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.intake import altcha, files, ratelimit, selectors, services, spam
 from klachtbeheer.intake.forms import AddInformationForm, IntakeForm, ReviewForm, TokenForm
 from klachtbeheer.intake.models import StaffToken, Submission, SubmissionState
+from klachtbeheer.letters.views import letter_file_response
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
 
@@ -215,6 +216,7 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
         status = 409
     context = {
         "view": view,
+        "view_token": token,
         "complaint": view.complaint,
         "form": form,
         "draft": draft,
@@ -225,6 +227,23 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
         "organisation": Organisation.current(),
     }
     return _public(render(request, "intake/status.html", context, status=status))
+
+
+@never_cache
+@require_GET
+def status_letter(request: HttpRequest, token: str, uid) -> HttpResponse:
+    """One letter sent to the complainant, as a PDF (or its .ics invitation with ?agenda=1)."""
+    address = ratelimit.client_address(request)
+    if not ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
+        response = render(request, "intake/too_many.html", status=429)
+        response["Retry-After"] = "3600"
+        return _public(response)
+    view = selectors.status_for(token)
+    if view is None or view.complaint is None:
+        return _public(render(request, "intake/status_not_found.html", status=404))
+    return letter_file_response(
+        complaint=view.complaint, uid=uid, calendar=request.GET.get("agenda") == "1"
+    )
 
 
 # --- public information --------------------------------------------------------------
