@@ -168,7 +168,7 @@ def test_file_a_complaint_with_an_attachment_and_add_information(
     assert page.get_by_text("Dank u wel").is_visible()
     assert page.get_by_text("De coach heeft me nu wel gebeld.").is_visible()
     visit.shoot("status-added")
-    assert complaint.events.filter(kind=EventKind.NOTE, data__source="complainant").exists()
+    assert complaint.events.filter(kind=EventKind.COMPLAINANT_MESSAGE).exists()
     visit.close()
 
 

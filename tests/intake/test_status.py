@@ -72,12 +72,13 @@ def test_adding_information_writes_a_timeline_entry_and_an_audit_row(client, wor
         },
     )
     assert response.status_code == 302
-    event = complaint.events.get(kind=EventKind.NOTE)
+    event = complaint.events.get(kind=EventKind.COMPLAINANT_MESSAGE)
     assert event.actor is None
-    assert event.data == {"source": "complainant", "files": ["mail.pdf"]}
+    assert event.text == "Ik heb nog een e-mail van de coach gevonden."
+    assert event.data["channel"] == "web_form"
     assert Attachment.objects.filter(complaint=complaint, filename="mail.pdf").exists()
-    audit = AuditEntry.objects.get(action="complaint.complainant_information")
-    assert audit.actor is None
+    audit = AuditEntry.objects.get(action="complaint.message_received")
+    assert audit.actor is None and audit.data["attachments"] == 1
     html = client.get(url).content.decode()
     assert "Ik heb nog een e-mail van de coach gevonden." in html
     assert "Dank u wel" in html
@@ -91,7 +92,7 @@ def test_an_empty_addition_is_an_error_not_an_entry(client, world):
     html = response.content.decode()
     assert "Er is een probleem" in html
     assert "Schrijf uw aanvulling of voeg een bestand toe" in html
-    assert not Complaint.objects.get().events.filter(kind=EventKind.NOTE).exists()
+    assert not Complaint.objects.get().events.filter(kind=EventKind.COMPLAINANT_MESSAGE).exists()
 
 
 def test_unknown_and_expired_links_get_a_friendly_404(client, world):

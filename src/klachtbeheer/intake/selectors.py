@@ -18,8 +18,8 @@ from klachtbeheer.intake.services import status_link_hash
 from klachtbeheer.letters.selectors import letters_sent_for
 from klachtbeheer.organisation.models import Organisation
 
-# How the staff timeline (complaints/detail.html) names the author of an addition made
-# on the status page; kept here so this app's catalogue carries its Dutch.
+# How the staff timeline (complaints/detail.html) names the author of a message from the
+# complainant; kept here so this app's catalogue carries its Dutch.
 COMPLAINANT_ACTOR = pgettext_lazy("timeline actor", "the complainant")
 
 # After the complaint is settled the link keeps working this long, then it expires.
@@ -125,10 +125,8 @@ def letters_sent(complaint: Complaint) -> list:
 
 
 def complainant_additions(complaint: Complaint) -> QuerySet[Event]:
-    """What the complainant added through the status page, oldest first."""
-    return complaint.events.filter(kind=EventKind.NOTE, data__source="complainant").order_by(
-        "at", "id"
-    )
+    """What the complainant sent about the complaint (status page or e-mail), oldest first."""
+    return complaint.events.filter(kind=EventKind.COMPLAINANT_MESSAGE).order_by("at", "id")
 
 
 def _valid_until(link: StatusLink, complaint: Complaint | None) -> dt.datetime:

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints import services as complaint_services
-from klachtbeheer.complaints.models import Channel, Complaint, Event, EventKind
+from klachtbeheer.complaints.models import Channel, Complaint
 from klachtbeheer.complaints.workflow import Step, next_state
 from klachtbeheer.core.audit import audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
@@ -323,7 +323,8 @@ def submission_reject(*, actor, submission_id: int, note: str) -> Submission:
 
 @transaction.atomic(durable=True)
 def complaint_add_information(*, token: str, text: str, uploads: list[Upload] = ()) -> Complaint:
-    """The complainant's own addition: on the timeline, with an audit row (actor: nobody)."""
+    """The complainant's own addition, from the status page: a message on the timeline with
+    its files as attachments, and an audit row without actor, all in this one transaction."""
     link = (
         StatusLink.objects.select_related("submission")
         .filter(token_hash=_hash(token), expires_at__gt=timezone.now())
@@ -341,30 +342,22 @@ def complaint_add_information(*, token: str, text: str, uploads: list[Upload] = 
         raise ProcedureError("too_many_files", _("Send at most %(n)s files."), n=files.MAX_FILES)
     handles = [_as_attachment(u) for u in uploads]
     try:
-        attachments = [
-            complaint_services._store_attachment(complaint, handle, actor=None)
-            for handle in handles
-        ]
+        # The same service records a complainant's e-mail reply; here the channel is the web.
+        complaint = complaint_services.complaint_receive_message(
+            actor=None,
+            reference=complaint.reference,
+            channel=Channel.WEB_FORM,
+            sender="",
+            subject="",
+            text=text,
+            received_at=timezone.now(),
+            attachments=handles,
+        )
     finally:
         for handle in handles:
             handle.close()
     for upload in uploads:
         _delete_upload(upload)
-    # One entry for the addition; "source" tells staff and the status page who wrote it.
-    Event.objects.create(
-        complaint=complaint,
-        kind=EventKind.NOTE,
-        text=text,
-        data={"source": "complainant", "files": [a.filename for a in attachments]},
-    )
-    complaint.save(update_fields=["updated_at"])
-    audit(
-        actor=None,
-        action="complaint.complainant_information",
-        target=complaint,
-        text=bool(text),
-        attachments=[a.pk for a in attachments],
-    )
     return complaint
 
 
