@@ -291,6 +291,8 @@ def test_a_reply_with_the_reference_in_the_subject_goes_on_the_timeline(imap, an
     )  # the quoted history trimmed
     assert event.data["subject"].startswith("Re: Ontvangstbevestiging")
     assert event.data["channel"] == Channel.EMAIL
+    at = dt.datetime.fromisoformat(event.data["at"])  # in local time, as the page shows it
+    assert at.utcoffset() == timezone.localtime(at).utcoffset()
     assert [a.filename for a in anna_case.attachments.all()] == ["afsprakenkaart.png"]
     assert anna_case.letters_due.count() == letters_before  # a reply is not acknowledged
     message = InboundMessage.objects.get()

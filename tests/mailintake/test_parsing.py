@@ -138,6 +138,8 @@ def test_broken_mime_is_reported():
     parsed = parse(corpus("broken-mime.eml"))
     assert parsed.problems[0]["code"] == "broken_mime"
     assert "StartBoundaryNotFoundDefect" in describe(parsed.problems[0])
+    # What the sender wrote stays readable for the person who reviews it.
+    assert "Mijn klacht staat in de bijlage" in parsed.body
 
 
 def test_an_attachment_over_the_limit_waits_for_review():

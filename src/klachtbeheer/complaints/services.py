@@ -362,7 +362,7 @@ def complaint_receive_message(
             "channel": channel,
             "sender": sender[:254],
             "subject": subject[:500],
-            "at": received_at.isoformat(),
+            "at": timezone.localtime(received_at).isoformat(),
         },
     )
     for upload in attachments:

@@ -435,7 +435,12 @@ def parse_message(
         problems.extend(text_problems)
         if text.strip():
             body_parts.append(text.strip())
-    body = "\n\n".join(body_parts)
+    # A multipart whose boundaries could not be found is one opaque leaf: show its raw text
+    # so the person reviewing it can read what the sender wrote.
+    broken = [part for part in leaves if part.get_content_maintype() == "multipart"]
+    if not body_parts and broken:
+        body_parts = [_text_of(part)[0].strip() for part in broken]
+    body = "\n\n".join(part for part in body_parts if part)
     attachments = [_attachment(part, number) for number, part in enumerate(leaves, start=1)]
     attachments = [a for a in attachments if a.content]
 
