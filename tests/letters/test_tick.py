@@ -115,3 +115,14 @@ def test_the_tick_prunes_old_finished_task_rows(world):
         DBTaskResult.objects.get(id=recent.id).id,
         DBTaskResult.objects.get(id=waiting.id).id,
     }
+
+
+def test_the_digest_reports_e_mail_that_failed_for_good(world):
+    from klachtbeheer.letters.constants import MessageStatus
+
+    ComplaintFactory()  # its acknowledgement will not get through
+    OutgoingMessage.objects.update(status=MessageStatus.FAILED, last_error="550 no such user")
+    assert tick_at(2026, 3, 3, 9).digests == 1
+    digest = OutgoingMessage.objects.get(kind=MessageKind.DIGEST)
+    assert "definitief" in digest.body or "could not be sent" in digest.body
+    assert "/brieven/uitgaand/" in digest.body

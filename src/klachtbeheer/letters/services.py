@@ -55,6 +55,7 @@ from klachtbeheer.letters.models import Letter, LetterSettings, OutgoingMessage,
 from klachtbeheer.letters.pdf import html_to_pdf
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
+from klachtbeheer.reporting.services import measures_remind_overdue
 
 logger = logging.getLogger(__name__)
 
@@ -653,7 +654,8 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
                         )
                     report.reminders += queued is not None
         local = timezone.localtime(now)
-        if overdue and local.hour >= letter_settings.digest_hour:
+        failed = OutgoingMessage.objects.filter(status=MessageStatus.FAILED).count()
+        if (overdue or failed) and local.hour >= letter_settings.digest_hour:
             for user in _quality_managers():
                 with transaction.atomic():
                     queued = _queue(
@@ -661,10 +663,26 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
                         to=user.email,
                         subject=_("Overdue terms on %(date)s: %(count)d")
                         % {"date": dutch_date(today), "count": len(overdue)},
-                        body=_digest_body(user, overdue),
+                        body=_digest_body(user, overdue, failed=failed),
                         dedupe_key=f"digest:{today.isoformat()}:{user.pk}",
                     )
                 report.digests += queued is not None
+        # Overdue measures (ISO 9001 10.2): a weekly reminder to whoever carries them out.
+        report.reminders += measures_remind_overdue(
+            today=today,
+            send=lambda owner, subject, body, measures: (
+                _queue(
+                    kind=MessageKind.REMINDER,
+                    to=owner.email,
+                    subject=subject,
+                    body=body,
+                    complaint=measures[0].complaint,
+                    dedupe_key=f"measures:{owner.pk}:{today.isoformat()}",
+                )
+                if owner is not None and owner.email
+                else None
+            ),
+        )
     if report.reminders or report.digests or OutgoingMessage.objects.due(_now()).exists():
         outbox_wake()
     return report
@@ -703,13 +721,19 @@ def _reminder_body(complaint: Complaint, user, name: str, term) -> str:
     return "\n".join(str(line) for line in lines) + "\n"
 
 
-def _digest_body(user, overdue) -> str:
-    lines = [
-        _("Dear %(name)s,") % {"name": _name(user)},
-        "",
-        _("These terms have run out and the complaint is not settled:"),
-        "",
-    ]
+def _digest_body(user, overdue, *, failed: int) -> str:
+    lines = [_("Dear %(name)s,") % {"name": _name(user)}, ""]
+    if failed:
+        with translation.override(LETTER_LANGUAGE):
+            outbox = _base_url() + reverse("letters:outbox")
+        lines += [
+            _("E-mails that could not be sent, even after every retry: %(count)d.")
+            % {"count": failed},
+            outbox,
+            "",
+        ]
+    if overdue:
+        lines += [_("These terms have run out and the complaint is not settled:"), ""]
     for complaint, name, term in overdue:
         handler = _name(complaint.handler) if complaint.handler else _("nobody (triage)")
         lines.append(
