@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import RequestFactory, TestCase
+from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Category, EventKind, Measure, Verdict
@@ -146,25 +146,29 @@ def test_overdue_measures_are_reminded_once_a_week(world, assessing):
         measures_due_on=dt.date.today(),
     )
     sent = []
+
+    def send(owner, subject, body, measures):
+        sent.append((owner, subject, body, measures))
+        return True
+
     later = dt.date.today() + dt.timedelta(days=3)
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        assert (
-            services.measures_remind_overdue(today=later, send=lambda o, ms: sent.append((o, ms)))
-            == 1
-        )
-    assert sent[0][0] == world.dm_north
-    assert [m.description for m in sent[0][1]] == ["Excuses"]
+    assert services.measures_remind_overdue(today=later, send=send) == 1
+    owner, subject, body, measures = sent[0]
+    assert owner == world.dm_north
+    assert [m.description for m in measures] == ["Excuses"]
+    assert "1" in subject
+    assert "Excuses" in body and "3" in body
     assert complaint.measures.get().last_reminded_on == later
     # Not again within the week; again after it.
+    assert services.measures_remind_overdue(today=later + dt.timedelta(days=6), send=send) == 0
+    assert services.measures_remind_overdue(today=later + dt.timedelta(days=7), send=send) == 1
+    assert AuditEntry.objects.filter(action="measure.reminder").count() == 2
+    # A reminder that could not be written (no address) is tried again the next day.
     assert (
-        services.measures_remind_overdue(today=later + dt.timedelta(days=6), send=lambda *a: None)
+        services.measures_remind_overdue(today=later + dt.timedelta(days=20), send=lambda *a: None)
         == 0
     )
-    assert (
-        services.measures_remind_overdue(today=later + dt.timedelta(days=7), send=lambda *a: None)
-        == 1
-    )
-    assert AuditEntry.objects.filter(action="measure.reminder").count() == 2
+    assert complaint.measures.get().last_reminded_on == later + dt.timedelta(days=7)
 
 
 def test_the_survey_for_the_status_page(world, clock):
@@ -206,3 +210,26 @@ def test_the_survey_is_only_open_after_closing_and_for_a_while(world, clock):
     closed = ComplaintFactory(closed=True)
     assert services.survey_open_for(closed, today=closed.closed_on + dt.timedelta(days=90))
     assert not services.survey_open_for(closed, today=closed.closed_on + dt.timedelta(days=91))
+
+
+def test_the_daily_tick_queues_the_reminder_for_an_overdue_measure(world, assessing):
+    from klachtbeheer.letters.models import OutgoingMessage
+    from klachtbeheer.letters.services import tick_run
+
+    complaint_services.complaint_record_verdict(
+        actor=world.qm,
+        reference=assessing.reference,
+        verdict=Verdict.FOUNDED,
+        reasons="Waar.",
+        measures=["Excuses aanbieden"],
+        measure_owner_id=world.dm_north.pk,
+        measures_due_on=dt.date.today(),
+    )
+    later = timezone.now() + dt.timedelta(days=2)
+    tick_run(now=later)
+    tick_run(now=later)  # idempotent: the second run queues nothing new
+    reminders = OutgoingMessage.objects.filter(
+        to=world.dm_north.email, body__contains="Excuses aanbieden"
+    )
+    assert reminders.count() == 1
+    assert "Excuses aanbieden" in reminders.get().body

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from klachtbeheer.complaints.models import (
     Category,
@@ -148,45 +149,76 @@ def _measure_state(measure: Measure) -> dict[str, object]:
     }
 
 
-@dataclass(frozen=True)
-class Reminder:
-    owner_id: int | None
-    measures: list[Measure]
-
-
 # A reminder for the same overdue measure is repeated after this many days.
 REMIND_EVERY = dt.timedelta(days=7)
 
 
-@transaction.atomic(durable=True)
-def measures_remind_overdue(*, today: dt.date, send) -> int:
-    """Remind the owners of overdue measures, at most once a week per measure.
-
-    `send(owner, measures)` delivers one reminder (the daily tick passes its
-    mail sender); it runs after commit, so a failed transaction sends nothing.
-    Returns how many measures were reminded about.
-    """
-    due = list(
-        measures_overdue(today)
-        .select_for_update(of=("self",))
-        .exclude(last_reminded_on__gt=today - REMIND_EVERY)
-    )
-    by_owner: dict[int | None, list[Measure]] = {}
-    for measure in due:
-        by_owner.setdefault(measure.owner_id, []).append(measure)
-        measure.last_reminded_on = today
-        audit(
-            actor=None,
-            action="measure.reminder",
-            target=measure,
-            owner=measure.owner_id,
-            due_on=measure.due_on.isoformat() if measure.due_on else None,
+def measure_reminder_text(owner, measures: list[Measure], *, today: dt.date) -> tuple[str, str]:
+    """Subject and body of the reminder to `owner` about their overdue measures."""
+    name = (owner.get_full_name() or owner.get_username()) if owner else ""
+    subject = ngettext(
+        "Measure overdue: %(count)d measure from a complaint",
+        "Measures overdue: %(count)d measures from complaints",
+        len(measures),
+    ) % {"count": len(measures)}
+    lines = [
+        _("Dear %(name)s,") % {"name": name},
+        "",
+        _(
+            "These measures, taken because of a complaint, should have been done by now "
+            "(ISO 9001 10.2). Record on the measure page when a measure is done, or agree a "
+            "new date with the quality manager."
+        ),
+        "",
+    ]
+    for measure in measures:
+        lines.append(
+            _("- %(reference)s: %(measure)s (due %(date)s, %(late)s days late)")
+            % {
+                "reference": measure.complaint.reference,
+                "measure": measure.description,
+                "date": f"{measure.due_on:%d-%m-%Y}",
+                "late": (today - measure.due_on).days,
+            }
         )
-    Measure.objects.bulk_update(due, ["last_reminded_on"])
-    for measure_group in by_owner.values():
-        owner = measure_group[0].owner
-        transaction.on_commit(lambda o=owner, g=measure_group: send(o, g))
-    return len(due)
+    return str(subject), "\n".join(str(line) for line in lines)
+
+
+def measures_remind_overdue(*, today: dt.date, send) -> int:
+    """Remind whoever carries out overdue measures, at most once a week per measure.
+
+    `send(owner, subject, body, measures)` writes one reminder; the daily tick
+    (letters) passes its outbox, which stores the message in this same
+    transaction, so a reminder is recorded and queued together or not at all.
+    Returns how many reminders were written (one per owner).
+    """
+    with transaction.atomic():
+        due = list(
+            measures_overdue(today)
+            .select_for_update(of=("self",))
+            .exclude(last_reminded_on__gt=today - REMIND_EVERY)
+        )
+        by_owner: dict[int | None, list[Measure]] = {}
+        for measure in due:
+            by_owner.setdefault(measure.owner_id, []).append(measure)
+        written = 0
+        for group in by_owner.values():
+            owner = group[0].owner
+            subject, body = measure_reminder_text(owner, group, today=today)
+            if send(owner, subject, body, group) is None:
+                continue  # no address, or already queued today
+            written += 1
+            for measure in group:
+                measure.last_reminded_on = today
+                audit(
+                    actor=None,
+                    action="measure.reminder",
+                    target=measure,
+                    owner=measure.owner_id,
+                    due_on=measure.due_on.isoformat(),
+                )
+            Measure.objects.bulk_update(group, ["last_reminded_on"])
+        return written
 
 
 # --- categories ---------------------------------------------------------------------------
