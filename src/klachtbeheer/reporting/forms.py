@@ -167,7 +167,12 @@ class MeasureForm(StaffForm):
     )
     effectiveness = forms.ChoiceField(
         label=_("Did it work?"),
-        choices=[("", _("Not checked yet")), *Effectiveness.choices],
+        choices=[
+            ("", _("Not checked yet")),
+            (Effectiveness.EFFECTIVE, _("Worked")),
+            (Effectiveness.PARTLY_EFFECTIVE, _("Worked partly")),
+            (Effectiveness.NOT_EFFECTIVE, _("Did not work")),
+        ],
         required=False,
     )
     check_note = forms.CharField(
