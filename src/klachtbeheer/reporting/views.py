@@ -319,6 +319,17 @@ def follow_up_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("reporting:dashboard") + "#flagged-title")
 
 
+def survey_context(complaint: Complaint, *, action_url: str, form=None) -> dict:
+    """What `reporting/includes/satisfaction.html` needs, for the status page to embed it."""
+    return {
+        "complaint": complaint,
+        "survey_form": form or SatisfactionForm(),
+        "action_url": action_url,
+        "survey_open": services.survey_open_for(complaint, today=_today()),
+        "answered": SatisfactionResponse.objects.filter(complaint=complaint).exists(),
+    }
+
+
 def satisfaction_survey(
     request: HttpRequest,
     complaint: Complaint,
@@ -331,15 +342,12 @@ def satisfaction_survey(
 
     For the status page (intake): call it from a view that has already made sure
     the visitor is the complainant (their status link), and pass the URL the form
-    posts back to. It never looks at request.user.
+    posts back to. It never looks at request.user. After an answer it redirects
+    to `action_url` (post/redirect/get), which then thanks the complainant.
     """
     form = SatisfactionForm(request.POST if request.method == "POST" else None)
     context = {
-        "complaint": complaint,
-        "survey_form": form,
-        "action_url": action_url,
-        "survey_open": services.survey_open_for(complaint),
-        "answered": SatisfactionResponse.objects.filter(complaint=complaint).exists(),
+        **survey_context(complaint, action_url=action_url, form=form),
         **(extra_context or {}),
     }
     if request.method == "POST":
@@ -354,7 +362,6 @@ def satisfaction_survey(
             except ProcedureError as error:
                 form.add_error(None, str(error))
             else:
-                # Post/redirect/get: the page then says the answer was received.
                 return redirect(action_url)
         return render(request, template_name, context, status=400)
     return render(request, template_name, context)
