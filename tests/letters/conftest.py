@@ -71,6 +71,7 @@ class Recorder:
     data_seen: int = 0
     holding: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    dropped: threading.Event = field(default_factory=threading.Event)  # held client went away
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope):
@@ -81,11 +82,17 @@ class Recorder:
             return self.refuse_with
         if number == self.hold_data_number:
             self.holding.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-            # Like a real MTA: a message whose client is gone before the reply is not taken.
-            if server.transport is None or server.transport.is_closing():
-                return "421 4.4.2 Connection lost"
+            # Like a real MTA: a message whose client is gone before the reply is not taken
+            # (aiosmtpd cancels this handler when the connection is lost).
+            try:
+                while not self.release.is_set():
+                    if server.transport is None or server.transport.is_closing():
+                        self.dropped.set()
+                        return "421 4.4.2 Connection lost"
+                    await asyncio.sleep(0.05)
+            except asyncio.CancelledError:
+                self.dropped.set()
+                raise
         self.accepted.append(envelope.content)
         return "250 2.0.0 OK"
 
