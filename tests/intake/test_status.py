@@ -14,7 +14,8 @@ from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.intake import services
 from klachtbeheer.intake.models import StatusLink
 from klachtbeheer.letters.services import outbox_deliver_due
-from tests.factories import take_step
+from klachtbeheer.reporting.models import SatisfactionResponse
+from tests.factories import ComplaintFactory, take_step
 from tests.intake.conftest import PDF_BYTES, form_data, solved, upload
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +143,28 @@ def test_staff_see_the_addition_as_written_by_the_complainant(client, world):
     html = client.get(complaint.get_absolute_url()).content.decode()
     assert reverse("intake:review_list") not in html
     assert reverse("intake:tokens") in html
+
+
+def test_closed_complaint_asks_for_satisfaction_on_the_status_page(client, world):
+    """P5.2: after closing, the status page carries the short survey; an answer is kept once."""
+    complaint = ComplaintFactory(closed=True)
+    token = services.status_link_create(actor=world.qm, complaint=complaint)
+    status_url = reverse("intake:status", kwargs={"token": token})
+    survey_url = reverse("intake:status_survey", kwargs={"token": token})
+    html = client.get(status_url).content.decode()
+    assert f'action="{survey_url}"' in html
+    assert 'name="score"' in html
+    missing = client.post(survey_url, {"comment": "Geen cijfer"})
+    assert missing.status_code == 400
+    answered = client.post(survey_url, {"score": "1", "felt_heard": "no", "comment": "Slecht"})
+    assert answered.status_code == 302
+    answer = SatisfactionResponse.objects.get(complaint=complaint)
+    assert answer.flagged
+    assert 'name="score"' not in client.get(status_url).content.decode()
+    assert client.get(reverse("intake:status_survey", kwargs={"token": "nope"})).status_code == 404
+
+
+def test_open_complaint_has_no_survey(client, world):
+    token = file_complaint(client)
+    html = client.get(reverse("intake:status", kwargs={"token": token})).content.decode()
+    assert 'name="score"' not in html

@@ -11,6 +11,7 @@ urlpatterns = [
     path(
         "klacht/status/<str:token>/brieven/<uuid:uid>/", views.status_letter, name="status_letter"
     ),
+    path("klacht/status/<str:token>/tevredenheid/", views.status_survey, name="status_survey"),
     path("klachtenprocedure/", views.procedure_page, name="procedure"),
     path("privacy/", views.privacy_page, name="privacy"),
     path("inzendingen/", views.review_list, name="review_list"),

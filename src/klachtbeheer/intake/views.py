@@ -28,6 +28,7 @@ from klachtbeheer.intake.models import StaffToken, Submission, SubmissionState
 from klachtbeheer.letters.views import letter_file_response
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
+from klachtbeheer.reporting.views import satisfaction_survey, survey_context
 
 DRAFT_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 SESSION_RECEIVED = "intake_received"
@@ -226,7 +227,32 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
         "max_files": files.MAX_FILES,
         "organisation": Organisation.current(),
     }
+    if view.complaint is not None:
+        survey_url = reverse("intake:status_survey", kwargs={"token": token})
+        context["survey"] = survey_context(view.complaint, action_url=survey_url)
     return _public(render(request, "intake/status.html", context, status=status))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status_survey(request: HttpRequest, token: str) -> HttpResponse:
+    """The satisfaction survey after closing (P5.2), behind the complainant's own link."""
+    address = ratelimit.client_address(request)
+    if not ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
+        response = render(request, "intake/too_many.html", status=429)
+        response["Retry-After"] = "3600"
+        return _public(response)
+    view = selectors.status_for(token)
+    if view is None or view.complaint is None:
+        return _public(render(request, "intake/status_not_found.html", status=404))
+    return _public(
+        satisfaction_survey(
+            request,
+            view.complaint,
+            action_url=reverse("intake:status_survey", kwargs={"token": token}),
+            extra_context={"status_url": reverse("intake:status", kwargs={"token": token})},
+        )
+    )
 
 
 @never_cache
