@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import phonenumbers
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -17,7 +16,11 @@ from klachtbeheer.complaints.models import (
 )
 from klachtbeheer.complaints.workflow import State, Step
 from klachtbeheer.organisation.models import District, Role
-from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode
+from klachtbeheer.organisation.selectors import (
+    assignable_handlers,
+    normalise_phone,
+    normalise_postcode,
+)
 
 
 class DateInput(forms.DateInput):
@@ -169,13 +172,10 @@ class RegisterComplaintForm(StaffForm):
         value = self.cleaned_data["phone"].strip()
         if not value:
             return ""
-        try:
-            number = phonenumbers.parse(value, "NL")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+        normalised = normalise_phone(value)
+        if not normalised:
             raise forms.ValidationError(_("Enter a phone number such as 035 123 4567."))
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return normalised
 
     def clean(self):
         data = super().clean()

@@ -5,14 +5,13 @@ Messages say what to do ("Beschrijf uw klacht"), never "ongeldig" (UX.md 4).
 
 from __future__ import annotations
 
-import phonenumbers
 from django import forms
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.models import ComplainantType
 from klachtbeheer.intake.services import IntakeData
-from klachtbeheer.organisation.selectors import normalise_postcode
+from klachtbeheer.organisation.selectors import normalise_phone, normalise_postcode
 
 SUBSTANTIATION_MAX = 10000
 OUTCOME_MAX = 3000
@@ -186,13 +185,10 @@ class IntakeForm(PublicForm):
         value = self.cleaned_data["phone"].strip()
         if not value:
             return ""
-        try:
-            number = phonenumbers.parse(value, "NL")
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+        normalised = normalise_phone(value)
+        if not normalised:
             raise forms.ValidationError(_("Enter a phone number, like 06 12345678"))
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        return normalised
 
     def clean(self):
         data = super().clean()

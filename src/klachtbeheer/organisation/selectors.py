@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
@@ -21,6 +22,17 @@ def normalise_postcode(value: str) -> str | None:
     if letters in _UNUSED_LETTERS:
         return None
     return f"{match.group(1)} {letters}"
+
+
+def normalise_phone(value: str) -> str | None:
+    """'035 548 1234' → '+31 35 548 1234'; None when it is not a valid phone number."""
+    try:
+        number = phonenumbers.parse(value or "", "NL")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def role_of(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
