@@ -413,7 +413,9 @@ def _detail(user, complaint: Complaint) -> dict[str, Any]:
 # --- public intake (P2.1, P2.2) -------------------------------------------------------
 
 
-class IntakeIn(Schema):
+class ComplaintFieldsIn(Schema):
+    """Who complains and about what: the same for public intake and staff registration."""
+
     complainant_type: str = Field(
         ..., description="client, municipality, uwv, company or private_commissioner"
     )
@@ -429,6 +431,9 @@ class IntakeIn(Schema):
     service: str = ""
     employee_concerned: str = ""
     desired_outcome: str = ""
+
+
+class IntakeIn(ComplaintFieldsIn):
     attachments: list[FileIn] = Field(default=[], max_length=files.MAX_FILES)
     website: str = Field(
         "", description="Your form's honeypot field, passed on as it came: must be empty."
@@ -500,25 +505,12 @@ def intake(request, payload: IntakeIn):
 # --- staff: registering post and e-mail (P2.1, P2.3) ------------------------------------
 
 
-class RegistrationIn(Schema):
+class RegistrationIn(ComplaintFieldsIn):
     channel: Literal["post", "email", "web_form"]
     received_on: str = Field(..., description="Date of receipt, YYYY-MM-DD; the terms run from it.")
-    complainant_type: str
-    name: str
-    substantiation: str
-    organisation: str = ""
-    email: str = ""
-    phone: str = ""
-    street_address: str = ""
-    postcode: str = ""
-    city: str = ""
-    is_uwv_client: bool = False
-    service: str = ""
-    employee_concerned: str = ""
     manager_concerned: int | None = Field(
         None, ge=1, le=MAX_ID, description="User id of the district manager."
     )
-    desired_outcome: str = ""
     attachment: FileIn | None = None
 
 
