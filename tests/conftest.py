@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import translation
 
+from klachtbeheer.core import clock as project_clock
 from klachtbeheer.organisation.models import District, Organisation
 from tests.factories import (
     DistrictFactory,
@@ -18,6 +22,38 @@ PC_NORTH = "3741 AB"  # district North, manager dm_north
 PC_SOUTH = "5611 CD"  # district South, manager dm_south
 PC_VACANT = "9001 AA"  # district Vacant, no manager
 PC_NOWHERE = "9876 ZZ"  # a valid postcode in no district
+
+
+class Clock:
+    """Moves the project's one clock (`klachtbeheer.core.clock`) for a test.
+
+    `clock(day)` sets today to `day` (at noon, local time); `clock(moment)` sets the
+    exact moment. Every service, selector, view and command reads the same clock.
+    """
+
+    def __init__(self, monkeypatch, day: dt.date | None = None):
+        self._monkeypatch = monkeypatch
+        self.moment: dt.datetime | None = None
+        if day is not None:
+            self(day)
+
+    @property
+    def day(self) -> dt.date:
+        return project_clock.today()
+
+    def __call__(self, when: dt.date | dt.datetime) -> Clock:
+        if not isinstance(when, dt.datetime):
+            zone = ZoneInfo(django_settings.TIME_ZONE)
+            when = dt.datetime.combine(when, dt.time(12), tzinfo=zone)
+        self.moment = when.astimezone(dt.UTC)
+        self._monkeypatch.setattr(project_clock, "now", lambda: self.moment)
+        return self
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """The project's clock, to be moved: `clock(dt.date(2026, 7, 1))`."""
+    return Clock(monkeypatch)
 
 
 @pytest.fixture(autouse=True)

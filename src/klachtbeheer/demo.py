@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from klachtbeheer.complaints import services
 from klachtbeheer.complaints.models import Channel, ComplainantType, ContactChannel, Verdict
+from klachtbeheer.core import clock
 from klachtbeheer.organisation.models import (
     ClosureDay,
     District,
@@ -131,7 +132,7 @@ def _users() -> dict[str, object]:
 
 def load_demo(*, seed: int = 2026, today: dt.date | None = None) -> int:
     """Create the demo organisation and complaints; returns how many complaints."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     rng = random.Random(seed)
     with transaction.atomic():
         users = _users()

@@ -253,18 +253,18 @@ def test_a_decision_template_that_drops_the_next_step_is_refused(world):
     assert refused.value.code == "decision_without_next_body"
 
 
-def test_the_extension_notice_after_the_term_is_refused(world, monkeypatch):
+def test_the_extension_notice_after_the_term_is_refused(world, clock):
     complaint = ComplaintFactory(state=State.ASSESSING)
     term = complaint.settle_due_on
     complaint = take_step(Step.EXTEND, complaint, actor=world.qm, until=term + dt.timedelta(14))
     due = owed(complaint, LetterKind.EXTENSION)
-    monkeypatch.setattr(services, "_today", lambda: term + dt.timedelta(days=1))
+    clock(term + dt.timedelta(days=1))
     with pytest.raises(ProcedureError) as refused:
         services.letter_send(actor=world.qm, reference=complaint.reference, due_id=due.pk)
     assert refused.value.code == "extension_notice_late"
     assert not Letter.objects.filter(complaint=complaint, kind=LetterKind.EXTENSION).exists()
     # On the last day of the term it still goes.
-    monkeypatch.setattr(services, "_today", lambda: term)
+    clock(term)
     letter = services.letter_send(actor=world.qm, reference=complaint.reference, due_id=due.pk)
     assert letter.kind == LetterKind.EXTENSION
 

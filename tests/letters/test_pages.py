@@ -73,12 +73,12 @@ def test_the_decision_step_says_why_it_cannot_make_the_letter(world, client):
     assert "motivering" in response.content.decode()
 
 
-def test_the_late_extension_notice_page_refuses(world, client, monkeypatch):
+def test_the_late_extension_notice_page_refuses(world, client, clock):
     complaint = ComplaintFactory(state=State.ASSESSING)
     term = complaint.settle_due_on
     complaint = take_step(Step.EXTEND, complaint, actor=world.qm, until=term + dt.timedelta(9))
     due = owed(complaint, LetterKind.EXTENSION)
-    monkeypatch.setattr(services, "_today", lambda: term + dt.timedelta(days=2))
+    clock(term + dt.timedelta(days=2))
     client.force_login(world.qm)
     url = reverse("letters:due", args=[complaint.reference, due.pk])
     response = client.post(url)

@@ -62,31 +62,17 @@ from klachtbeheer.complaints.models import (
     Verdict,
 )
 from klachtbeheer.reporting import services as reporting_services
-from klachtbeheer.reporting import views as reporting_views
 from klachtbeheer.reporting.models import SatisfactionResponse
-from tests.conftest import PC_NORTH, PC_SOUTH
+from tests.conftest import PC_NORTH, PC_SOUTH, Clock
 from tests.factories import ComplainantDataFactory
 
 TODAY = dt.date(2026, 7, 1)
 
 
-class Clock:
-    """Sets the date the services take as today."""
-
-    def __init__(self, monkeypatch):
-        self.day = TODAY
-        monkeypatch.setattr(complaint_services, "_today", lambda: self.day)
-        monkeypatch.setattr(reporting_services, "_today", lambda: self.day)
-        monkeypatch.setattr(reporting_views, "_today", lambda: self.day)
-
-    def __call__(self, day: dt.date) -> Clock:
-        self.day = day
-        return self
-
-
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
-    return Clock(monkeypatch)
+    """The project's clock, set to TODAY unless a test moves it."""
+    return Clock(monkeypatch, TODAY)
 
 
 def d(text: str) -> dt.date:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -15,6 +13,7 @@ from klachtbeheer.complaints.models import (
     Verdict,
 )
 from klachtbeheer.complaints.workflow import State, Step
+from klachtbeheer.core import clock
 from klachtbeheer.organisation.models import District, Role
 from klachtbeheer.organisation.selectors import (
     assignable_handlers,
@@ -35,10 +34,6 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
 
 
 def district_manager_choices():
@@ -151,11 +146,11 @@ class RegisterComplaintForm(StaffForm):
         self.kept = None  # the scan kept from an earlier submit with errors
         self.fields["manager_concerned"].queryset = district_manager_choices()
         if not self.is_bound:
-            self.initial.setdefault("received_on", _today())
+            self.initial.setdefault("received_on", clock.today())
 
     def clean_received_on(self):
         value = self.cleaned_data["received_on"]
-        if value > _today():
+        if value > clock.today():
             raise forms.ValidationError(_("The date of receipt cannot be in the future."))
         return value
 
@@ -286,7 +281,7 @@ class ContactForm(StaffForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("on", _today())
+        self.initial.setdefault("on", clock.today())
 
 
 class WithdrawForm(StaffForm):
@@ -328,7 +323,7 @@ class HoldMeetingForm(StaffForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("held_on", _today())
+        self.initial.setdefault("held_on", clock.today())
 
 
 class WaiveMeetingForm(StaffForm):
@@ -436,7 +431,7 @@ class SendDecisionForm(StaffForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial.setdefault("sent_on", _today())
+        self.initial.setdefault("sent_on", clock.today())
 
 
 class CloseForm(StaffForm):

@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.models import AccessLog, Complaint, Event
@@ -25,6 +24,7 @@ from klachtbeheer.complaints.workflow import (
     Step,
     steps_from,
 )
+from klachtbeheer.core import clock
 from klachtbeheer.core.errors import NotFoundOrNoAccess
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import closure_days, role_of
@@ -107,7 +107,7 @@ def complaint_terms(
     organisation: Organisation,
     today: dt.date | None = None,
 ) -> ComplaintTerms:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     applies = complaint.terms_apply
     common = {
         "today": today,
@@ -153,7 +153,7 @@ def work_list(
     today: dt.date | None = None,
 ) -> QuerySet[Complaint]:
     """The work list: visible complaints, filtered, sorted by the next term (overdue first)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     qs = complaints_visible_to(user).select_related("district", "handler")
     if filters.mine:
         qs = qs.filter(handler=user)

@@ -42,6 +42,7 @@ from klachtbeheer.complaints.workflow import (
     Step,
     next_state,
 )
+from klachtbeheer.core import clock
 from klachtbeheer.core.audit import audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.organisation.models import Organisation, Role
@@ -55,10 +56,6 @@ MEASURE_DAYS = 42
 # --- helpers ---------------------------------------------------------------
 
 
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
 def _require_text(value: str, field: str, message) -> str:
     value = (value or "").strip()
     if not value:
@@ -67,7 +64,7 @@ def _require_text(value: str, field: str, message) -> str:
 
 
 def _require_date_in_procedure(complaint: Complaint, day: dt.date, what: str) -> None:
-    if day > _today():
+    if day > clock.today():
         raise ProcedureError(
             "date_in_future", _("The date of %(what)s cannot be in the future."), what=what
         )
@@ -232,7 +229,7 @@ def complaint_register(
     substantiation = _require_text(
         substantiation, "substantiation", _("Describe what the complaint is about (P1.2).")
     )
-    if received_on > _today():
+    if received_on > clock.today():
         raise ProcedureError(
             "received_in_future", _("The date of receipt cannot be in the future.")
         )
@@ -393,8 +390,8 @@ def complaint_accept(*, actor, reference: str) -> Complaint:
 def complaint_reject(*, actor, reference: str, reason: str) -> Complaint:
     complaint = _lock(actor, reference, Step.REJECT)
     reason = _require_text(reason, "reason", _("Say why this is not a complaint."))
-    complaint.settled_on = _today()
-    complaint.closed_on = _today()
+    complaint.settled_on = clock.today()
+    complaint.closed_on = clock.today()
     _owe_letter(complaint, LetterKind.NOT_A_COMPLAINT)
     return _commit_step(
         complaint, actor=actor, step=Step.REJECT, kind=EventKind.REJECTED, text=reason
@@ -449,8 +446,8 @@ def complaint_withdraw(*, actor, reference: str, summary: str) -> Complaint:
     summary = _require_text(
         summary, "summary", _("Describe the misunderstanding and that the complainant withdrew.")
     )
-    complaint.settled_on = _today()
-    complaint.closed_on = _today()
+    complaint.settled_on = clock.today()
+    complaint.closed_on = clock.today()
     _owe_letter(complaint, LetterKind.WITHDRAWAL)
     return _commit_step(
         complaint, actor=actor, step=Step.WITHDRAW, kind=EventKind.WITHDRAWN, text=summary
@@ -531,7 +528,7 @@ def complaint_record_verdict(
     When the quality manager keeps a list of categories, at least one is picked.
     """
     complaint = _lock(actor, reference, Step.RECORD_VERDICT)
-    decided_on = decided_on or _today()
+    decided_on = decided_on or clock.today()
     _require_date_in_procedure(complaint, decided_on, _("the verdict"))
     if verdict not in Verdict.values:
         raise ProcedureError("verdict_required", _("Choose founded, partly founded or unfounded."))
@@ -626,7 +623,7 @@ def complaint_send_decision(*, actor, reference: str, sent_on: dt.date) -> Compl
 @transaction.atomic(durable=True)
 def complaint_close(*, actor, reference: str) -> Complaint:
     complaint = _lock(actor, reference, Step.CLOSE)
-    complaint.closed_on = _today()
+    complaint.closed_on = clock.today()
     return _commit_step(complaint, actor=actor, step=Step.CLOSE, kind=EventKind.CLOSED)
 
 
@@ -644,7 +641,7 @@ def complaint_reopen(*, actor, reference: str, reason: str) -> Complaint:
         cancelled_on__isnull=True,
     )
     cancelled = list(open_answers.values_list("kind", flat=True))
-    open_answers.update(cancelled_on=_today())
+    open_answers.update(cancelled_on=clock.today())
     return _commit_step(
         complaint,
         actor=actor,
@@ -664,7 +661,7 @@ def complaint_extend(*, actor, reference: str, until: dt.date, reason: str) -> C
     complaint = _lock(actor, reference, Step.EXTEND)
     reason = _require_text(reason, "reason", _("Say why more time is needed."))
     current = complaint.settle_due_effective
-    if _today() > current:
+    if clock.today() > current:
         raise ProcedureError(
             "term_expired",
             _("The term ended on %(due)s; an extension must be made before the term runs out."),

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -25,6 +24,7 @@ from klachtbeheer.complaints.selectors import (
     work_list,
 )
 from klachtbeheer.complaints.workflow import Step
+from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import selectors as letter_selectors
 from klachtbeheer.organisation.models import Organisation, Role
@@ -62,7 +62,7 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
         )
     organisation = Organisation.current()
     calendar = work_calendar()
-    today = timezone.localdate()
+    today = clock.today()
     queryset = work_list(
         request.user, filters=filters, calendar=calendar, organisation=organisation, today=today
     )

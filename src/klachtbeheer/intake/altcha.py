@@ -14,9 +14,9 @@ import hashlib
 import altcha
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from klachtbeheer.core import clock
 from klachtbeheer.intake.models import SpentChallenge
 
 ALGORITHM = "PBKDF2/SHA-256"
@@ -31,7 +31,7 @@ def _hmac_key() -> str:
 
 def new_challenge() -> dict:
     """A signed challenge for the widget, as JSON-ready data."""
-    expires = timezone.now() + dt.timedelta(minutes=settings.ALTCHA_EXPIRY_MINUTES)
+    expires = clock.now() + dt.timedelta(minutes=settings.ALTCHA_EXPIRY_MINUTES)
     challenge = altcha.create_challenge(
         ALGORITHM,
         settings.ALTCHA_COST,
@@ -56,7 +56,7 @@ def check(payload: str) -> str | None:
     params = parsed.challenge.parameters
     expires = params.expires_at or 0
     nonce = hashlib.sha256(f"{params.nonce}|{params.salt}".encode()).hexdigest()
-    now = timezone.now()
+    now = clock.now()
     try:
         with transaction.atomic():
             SpentChallenge.objects.filter(expires_at__lt=now).delete()

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.models import Complaint
+from klachtbeheer.core import clock
 
 
 class Source(models.TextChoices):
@@ -78,7 +79,7 @@ class StaffToken(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
+        return self.revoked_at is None and self.expires_at > clock.now()
 
 
 class Submission(models.Model):

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone
 
+from klachtbeheer.core import clock
 from klachtbeheer.intake.models import RateBucket, RateLimitSalt
 
 KEEP = dt.timedelta(hours=24)
@@ -42,14 +42,14 @@ def _current_salt(now: dt.datetime) -> str:
 
 def purge(now: dt.datetime | None = None) -> None:
     """Delete every salt and bucket older than 24 hours."""
-    now = now or timezone.now()
+    now = now or clock.now()
     RateBucket.objects.filter(window_start__lt=now - KEEP).delete()
     RateLimitSalt.objects.filter(created_at__lte=now - KEEP).delete()
 
 
 def hit(scope: str, key: str, *, limit: int, window: dt.timedelta = dt.timedelta(hours=1)) -> bool:
     """Count one use of `scope` by `key` (an address or an API key id); False when over `limit`."""
-    now = timezone.now()
+    now = clock.now()
     window_seconds = int(window.total_seconds())
     start = dt.datetime.fromtimestamp(
         int(now.timestamp()) // window_seconds * window_seconds, tz=dt.UTC

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from klachtbeheer.complaints.models import Complaint, Event, EventKind
 from klachtbeheer.complaints.selectors import ComplaintTerms, complaint_terms, work_calendar
 from klachtbeheer.complaints.workflow import State
+from klachtbeheer.core import clock
 from klachtbeheer.intake.models import StatusLink, Submission, SubmissionState
 from klachtbeheer.intake.services import status_link_hash
 from klachtbeheer.letters.selectors import letters_sent_for
@@ -157,7 +158,7 @@ def status_for(token: str) -> StatusView | None:
     if complaint is None and submission is not None and submission.complaint_id:
         complaint = submission.complaint
     valid_until = _valid_until(link, complaint)
-    if valid_until <= timezone.now():
+    if valid_until <= clock.now():
         return None
     terms = None
     letters: list = []

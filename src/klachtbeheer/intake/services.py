@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Channel, Complaint
 from klachtbeheer.complaints.workflow import Step, next_state
+from klachtbeheer.core import clock
 from klachtbeheer.core.audit import audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.intake import files
@@ -41,10 +42,6 @@ from klachtbeheer.organisation.selectors import role_of
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
 
 
 # --- what a complainant tells us ---------------------------------------------
@@ -158,7 +155,7 @@ def _new_status_link(*, submission: Submission | None = None, complaint=None) ->
         token_hash=_hash(token),
         submission=submission,
         complaint=complaint,
-        expires_at=timezone.now() + dt.timedelta(days=settings.INTAKE_STATUS_LINK_DAYS),
+        expires_at=clock.now() + dt.timedelta(days=settings.INTAKE_STATUS_LINK_DAYS),
     )
     return token
 
@@ -223,7 +220,7 @@ def submission_receive(
         )
     if len(uploads) > files.MAX_FILES:
         raise ProcedureError("too_many_files", _("Send at most %(n)s files."), n=files.MAX_FILES)
-    now = timezone.now()
+    now = clock.now()
     submission = Submission.objects.create(
         received_at=now,
         received_on=timezone.localdate(now),
@@ -284,7 +281,7 @@ def submission_accept(*, actor, submission_id: int, note: str = "") -> Complaint
     submission.state = SubmissionState.ACCEPTED
     submission.complaint = complaint
     submission.data = {}
-    submission.decided_at = timezone.now()
+    submission.decided_at = clock.now()
     submission.decided_by = actor
     submission.decision_note = note.strip()
     submission.save()
@@ -310,7 +307,7 @@ def submission_reject(*, actor, submission_id: int, note: str) -> Submission:
         _delete_upload(upload)
     submission.state = SubmissionState.REJECTED
     submission.data = {}
-    submission.decided_at = timezone.now()
+    submission.decided_at = clock.now()
     submission.decided_by = actor
     submission.decision_note = note
     submission.save()
@@ -327,7 +324,7 @@ def complaint_add_information(*, token: str, text: str, uploads: list[Upload] = 
     its files as attachments, and an audit row without actor, all in this one transaction."""
     link = (
         StatusLink.objects.select_related("submission")
-        .filter(token_hash=_hash(token), expires_at__gt=timezone.now())
+        .filter(token_hash=_hash(token), expires_at__gt=clock.now())
         .first()
     )
     complaint_id = link and (link.complaint_id or getattr(link.submission, "complaint_id", None))
@@ -350,7 +347,7 @@ def complaint_add_information(*, token: str, text: str, uploads: list[Upload] = 
             sender="",
             subject="",
             text=text,
-            received_at=timezone.now(),
+            received_at=clock.now(),
             attachments=handles,
         )
     finally:
@@ -386,7 +383,7 @@ def api_key_create(*, actor, name: str) -> tuple[IntakeApiKey, str]:
 def api_key_for(secret: str) -> IntakeApiKey | None:
     key = IntakeApiKey.objects.filter(key_hash=_hash(secret or ""), is_active=True).first()
     if key is not None:
-        IntakeApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+        IntakeApiKey.objects.filter(pk=key.pk).update(last_used_at=clock.now())
     return key
 
 
@@ -406,7 +403,7 @@ def staff_token_create(*, actor, name: str) -> tuple[StaffToken, str]:
         name=name[:100],
         prefix=secret[:10],
         key_hash=_hash(secret),
-        expires_at=timezone.now() + dt.timedelta(days=settings.INTAKE_STAFF_TOKEN_DAYS),
+        expires_at=clock.now() + dt.timedelta(days=settings.INTAKE_STAFF_TOKEN_DAYS),
     )
     audit(actor=actor, action="intake.staff_token_created", target=token, name=token.name)
     return token, secret
@@ -418,14 +415,14 @@ def staff_token_revoke(*, actor, token_id: int) -> None:
     if token is None:
         raise NotFoundOrNoAccess("not_found", _("There is no such token."))
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
+        token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
         audit(actor=actor, action="intake.staff_token_revoked", target=token)
 
 
 def staff_user_for(secret: str):
     """The active user a staff token belongs to, or None."""
-    now = timezone.now()
+    now = clock.now()
     token = (
         StaffToken.objects.select_related("user", "user__staff_profile")
         .filter(key_hash=_hash(secret or ""), revoked_at__isnull=True, expires_at__gt=now)

@@ -14,13 +14,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from klachtbeheer.complaints.selectors import work_calendar
 from klachtbeheer.complaints.terms import deadline
+from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.intake import altcha, files, ratelimit, selectors, services, spam
 from klachtbeheer.intake.forms import AddInformationForm, IntakeForm, ReviewForm, TokenForm
@@ -409,7 +409,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     response = render(
         request,
         "intake/tokens.html",
-        {"form": form, "tokens": tokens, "new_secret": new_secret, "now": timezone.now()},
+        {"form": form, "tokens": tokens, "new_secret": new_secret, "now": clock.now()},
         status=400 if form.is_bound and form.errors else 200,
     )
     response["Cache-Control"] = "no-store"

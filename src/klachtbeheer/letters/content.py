@@ -28,6 +28,7 @@ from klachtbeheer.complaints.models import (
     LetterKind,
     Verdict,
 )
+from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import defaults
 from klachtbeheer.letters.constants import UWV_CLIENT, DeliveryChannel
@@ -298,7 +299,7 @@ def _kind_context(complaint: Complaint, due: LetterDue, *, today: dt.date) -> di
                 "meeting_replanned",
                 _("The meeting was planned again; the newer invitation is the one to send."),
             )
-        if at < timezone.now():
+        if at < clock.now():
             raise ProcedureError(
                 "meeting_passed", _("The meeting has already taken place; plan a new one.")
             )

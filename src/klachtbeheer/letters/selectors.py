@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from klachtbeheer.complaints.models import Complaint, LetterDue, LetterKind
 from klachtbeheer.complaints.selectors import complaints_visible_to
 from klachtbeheer.complaints.workflow import Step
+from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters.constants import DeliveryChannel, MessageStatus
 from klachtbeheer.letters.content import LetterDraft, letter_draft
@@ -63,7 +63,7 @@ def letter_rows(complaint: Complaint) -> list[LetterRow]:
 def letter_preview(complaint: Complaint, due: LetterDue) -> tuple[LetterDraft | None, str]:
     """(the letter as it would go out today, "") or (None, why it cannot)."""
     try:
-        return letter_draft(complaint, due, today=timezone.localdate()), ""
+        return letter_draft(complaint, due, today=clock.today()), ""
     except ProcedureError as error:
         return None, str(error)
 

@@ -40,6 +40,7 @@ from klachtbeheer.complaints.models import (
 )
 from klachtbeheer.complaints.selectors import complaint_for, complaint_terms, work_calendar
 from klachtbeheer.complaints.terms import TermStatus
+from klachtbeheer.core import clock
 from klachtbeheer.core.audit import audit
 from klachtbeheer.core.errors import NotAllowed, ProcedureError
 from klachtbeheer.letters.constants import DeliveryChannel, MessageKind, MessageStatus
@@ -65,14 +66,6 @@ SENT_AUTOMATICALLY = frozenset({LetterKind.ACKNOWLEDGEMENT})
 SUPERSEDED_BY_NEWER = frozenset({LetterKind.MEETING_INVITATION, LetterKind.EXTENSION})
 
 
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
-def _now() -> dt.datetime:
-    return timezone.now()
-
-
 def _setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
 
@@ -89,7 +82,7 @@ def letter_owed(due: LetterDue) -> None:
             sent_on__isnull=True,
             cancelled_on__isnull=True,
             letters__isnull=True,
-        ).exclude(pk=due.pk).update(cancelled_on=_today())
+        ).exclude(pk=due.pk).update(cancelled_on=clock.today())
     if due.kind in SENT_AUTOMATICALLY:
         letter_issue(complaint=due.complaint, due=due, actor=None)
 
@@ -98,7 +91,7 @@ def letter_issue(*, complaint: Complaint, due: LetterDue, actor) -> Letter:
     """Make the letter `due` asks for and queue it; call inside the step's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("letter_issue runs inside the transaction of the step")
-    today = _today()
+    today = clock.today()
     draft = letter_draft(complaint, due, today=today)
     calendar = ""
     if draft.meeting_at is not None:
@@ -112,7 +105,7 @@ def letter_issue(*, complaint: Complaint, due: LetterDue, actor) -> Letter:
             sequence=Letter.objects.filter(
                 complaint=complaint, kind=LetterKind.MEETING_INVITATION
             ).count(),
-            stamp=_now(),
+            stamp=clock.now(),
         )
     by = actor if getattr(actor, "pk", None) else None
     # No timeline entry or audit row of its own here: the step that sends it has both,
@@ -246,7 +239,7 @@ def letter_mark_posted(*, actor, reference: str, uid: str) -> Letter:
             gettext_lazy("This letter was already posted on %(date)s."),
             date=f"{letter.sent_on:%d-%m-%Y}",
         )
-    today = _today()
+    today = clock.today()
     Letter.objects.filter(pk=letter.pk).update(sent_on=today, posted_by=actor)
     if letter.due_id:
         LetterDue.objects.filter(pk=letter.due_id, sent_on__isnull=True).update(sent_on=today)
@@ -311,7 +304,7 @@ def _queue(
         complaint=complaint,
         letter=letter,
         dedupe_key=dedupe_key,
-        next_attempt_at=_now(),
+        next_attempt_at=clock.now(),
     )
     message.message_id = f"<{message.token}@{message_domain()}>"
     if dedupe_key is None:
@@ -350,7 +343,7 @@ def _claim_next(*, tried: set[int]) -> OutgoingMessage | None:
     """
     lease = dt.timedelta(seconds=float(_setting("LETTERS_LEASE_SECONDS", 300)))
     for _attempt in range(5):
-        now = _now()
+        now = clock.now()
         candidate = (
             OutgoingMessage.objects.due(now)
             .exclude(pk__in=tried)
@@ -403,7 +396,7 @@ def _email_for(message: OutgoingMessage) -> EmailMessage:
 
 
 def _record_sent(message: OutgoingMessage) -> None:
-    now = _now()
+    now = clock.now()
     today = timezone.localdate(now)
     with transaction.atomic():
         updated = OutgoingMessage.objects.filter(
@@ -434,7 +427,7 @@ def _record_failure(message: OutgoingMessage, error: BaseException) -> bool:
                 status=MessageStatus.QUEUED,
                 lease_until=None,
                 last_error=text,
-                next_attempt_at=_now() + _backoff(message.attempts),
+                next_attempt_at=clock.now() + _backoff(message.attempts),
             )
     if gave_up:
         logger.error("Message %s failed for good after %d attempts: %s", message.pk, attempts, text)
@@ -523,7 +516,7 @@ def outbox_deliver_due(*, limit: int = 200) -> DeliveryReport:
         if m is not None
     ]
     if moments:
-        outbox_wake(run_after=max(min(moments), _now()))
+        outbox_wake(run_after=max(min(moments), clock.now()))
     return report
 
 
@@ -542,7 +535,7 @@ def message_retry(*, actor, token: str) -> OutgoingMessage:
             "not_failed", gettext_lazy("Only a message that failed for good can be retried.")
         )
     OutgoingMessage.objects.filter(pk=message.pk).update(
-        status=MessageStatus.QUEUED, attempts=0, next_attempt_at=_now(), last_error=""
+        status=MessageStatus.QUEUED, attempts=0, next_attempt_at=clock.now(), last_error=""
     )
     target = message.complaint if message.complaint_id else message
     audit(actor=actor, action="outbox.retry", target=target, message=message.message_id)
@@ -605,7 +598,7 @@ TERM_NAMES = {
 
 def tick_run(*, now: dt.datetime | None = None) -> TickReport:
     """Reminders before each term and the daily overdue digest; run twice, sends once."""
-    now = now or _now()
+    now = now or clock.now()
     today = timezone.localdate(now)
     report = TickReport()
     letter_settings = LetterSettings.current()
@@ -683,7 +676,7 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
                 else None
             ),
         )
-    if report.reminders or report.digests or OutgoingMessage.objects.due(_now()).exists():
+    if report.reminders or report.digests or OutgoingMessage.objects.due(clock.now()).exists():
         outbox_wake()
     return report
 

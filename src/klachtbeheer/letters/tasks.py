@@ -14,7 +14,8 @@ import logging
 from django.conf import settings
 from django.db.models import Q
 from django.tasks import Task, TaskResultStatus, task
-from django.utils import timezone
+
+from klachtbeheer.core import clock
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def periodic_tick() -> dict:
 def prune_finished_tasks() -> int:
     from django_tasks_db.models import DBTaskResult
 
-    cutoff = timezone.now() - KEEP_FINISHED_TASKS
+    cutoff = clock.now() - KEEP_FINISHED_TASKS
     deleted, _by_model = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
     return deleted
 
@@ -64,7 +65,7 @@ def _waiting(the_task: Task, *, due_by: dt.datetime | None):
 
 def enqueue_once(the_task: Task, *, run_after: dt.datetime | None = None) -> None:
     """Enqueue unless one that runs by then is already waiting: wake-ups do not pile up."""
-    if _waiting(the_task, due_by=run_after or timezone.now()).exists():
+    if _waiting(the_task, due_by=run_after or clock.now()).exists():
         return
     (the_task.using(run_after=run_after) if run_after else the_task).enqueue()
 
@@ -73,5 +74,5 @@ def schedule_tick(*, now: bool = False) -> None:
     seconds = float(getattr(settings, "LETTERS_TICK_SECONDS", 60))
     if _waiting(periodic_tick, due_by=None).exists():
         return
-    when = None if now else timezone.now() + dt.timedelta(seconds=seconds)
+    when = None if now else clock.now() + dt.timedelta(seconds=seconds)
     (periodic_tick.using(run_after=when) if when else periodic_tick).enqueue()

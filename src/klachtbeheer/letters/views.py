@@ -12,13 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Complaint, LetterKind
 from klachtbeheer.complaints.selectors import complaint_for
+from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import selectors, services
 from klachtbeheer.letters.constants import DeliveryChannel
@@ -88,7 +88,7 @@ def letter_due_view(request: HttpRequest, reference: str, due_id: int) -> HttpRe
         try:
             if due.kind == LetterKind.DECISION:
                 complaint_services.complaint_send_decision(
-                    actor=request.user, reference=reference, sent_on=timezone.localdate()
+                    actor=request.user, reference=reference, sent_on=clock.today()
                 )
             else:
                 services.letter_send(actor=request.user, reference=reference, due_id=due.pk)

@@ -3,11 +3,11 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.forms import DateInput, StaffForm
 from klachtbeheer.complaints.models import ComplainantType
+from klachtbeheer.core import clock
 from klachtbeheer.organisation.selectors import normalise_postcode
 
 REFERENCE = re.compile(r"^\s*KL-\d{4}-\d{5}\s*$", re.IGNORECASE)
@@ -55,7 +55,7 @@ class MakeComplaintForm(StaffForm):
 
     def clean_received_on(self):
         value = self.cleaned_data["received_on"]
-        if value > timezone.localdate():
+        if value > clock.today():
             raise forms.ValidationError(_("The date of receipt cannot be in the future."))
         return value
 

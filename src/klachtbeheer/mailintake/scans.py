@@ -17,7 +17,8 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
-from django.utils import timezone
+
+from klachtbeheer.core import clock
 
 KEPT_DIR = "kept-uploads"
 SALT = "klachtbeheer.mailintake.kept-upload"
@@ -45,7 +46,7 @@ def _remove_stale() -> None:
         _dirs, files = default_storage.listdir(KEPT_DIR)
     except (FileNotFoundError, NotImplementedError):
         return
-    cutoff = timezone.now() - MAX_AGE
+    cutoff = clock.now() - MAX_AGE
     for name in files:
         path = f"{KEPT_DIR}/{name}"
         try:

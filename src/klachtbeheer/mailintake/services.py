@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Channel, ComplainantType, Complaint
+from klachtbeheer.core import clock
 from klachtbeheer.core.audit import audit
 from klachtbeheer.core.errors import NotAllowed, ProcedureError
 from klachtbeheer.mailintake.constants import InboundSource, InboundStatus, problem
@@ -126,7 +127,7 @@ def _complainant(parsed: ParsedMessage) -> complaint_services.ComplainantData:
 
 def _receipt_date(received_at: dt.datetime) -> dt.date:
     # The day it reached our mailbox starts the terms (P2.3); never a day in the future.
-    return min(timezone.localdate(received_at), timezone.localdate())
+    return min(timezone.localdate(received_at), clock.today())
 
 
 def _message_key_of(message_id: str) -> str:
@@ -234,7 +235,7 @@ def inbound_message_ingest(
     row = {
         "raw_name": raw_name,
         "source": source,
-        "received_at": received_at or timezone.now(),
+        "received_at": received_at or clock.now(),
         "folder": folder,
         "imap_uid": imap_uid,
     }
@@ -348,7 +349,7 @@ def stored_attachments(message: InboundMessage) -> tuple[list[ParsedAttachment],
 def _reviewed(message: InboundMessage, *, actor, status: str, note: str, complaint=None) -> None:
     message.status = status
     message.reviewed_by = actor
-    message.reviewed_at = timezone.now()
+    message.reviewed_at = clock.now()
     message.review_note = note
     if complaint is not None:
         message.complaint = complaint

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.dispatch import receiver
 from django.tasks import default_task_backend, task
 from django.tasks.signals import task_finished
-from django.utils import timezone
+
+from klachtbeheer.core import clock
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def schedule_poll(*, now: bool = False) -> bool:
             return False
     except ImportError:
         return False
-    when = None if now else timezone.now() + dt.timedelta(seconds=settings.MAILINTAKE_POLL_SECONDS)
+    when = None if now else clock.now() + dt.timedelta(seconds=settings.MAILINTAKE_POLL_SECONDS)
     (periodic_poll.using(run_after=when) if when else periodic_poll).enqueue()
     return True
 

@@ -13,11 +13,11 @@ import io
 from dataclasses import dataclass, field
 
 from django.template.defaultfilters import date as date_filter
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from klachtbeheer.complaints.models import ComplainantType, Verdict
+from klachtbeheer.core import clock
 from klachtbeheer.reporting import charts
 from klachtbeheer.reporting.charts import AMBER, GREEN, GREY, RED, TEAL, TEAL_LIGHT, Chart
 from klachtbeheer.reporting.db import without_jit
@@ -120,7 +120,7 @@ def analyse(
     `report`: the measures and answers are those of the period (the report looks
     back); otherwise the measures are all that are open now (the dashboard acts).
     """
-    today = today or timezone.localdate()
+    today = today or clock.today()
     with without_jit():
         return _analyse(user, period=period, today=today, compare=compare, report=report)
 

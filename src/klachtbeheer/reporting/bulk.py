@@ -29,6 +29,7 @@ from klachtbeheer.complaints.models import (
     Verdict,
 )
 from klachtbeheer.complaints.workflow import State
+from klachtbeheer.core import clock
 from klachtbeheer.organisation.models import District, Organisation, Role
 from klachtbeheer.reporting.models import SatisfactionResponse
 
@@ -79,7 +80,7 @@ def load(
     prefix: str = "B",
 ) -> int:
     """Insert `count` complaints received between `start` and yesterday; returns how many."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     organisation = Organisation.current()
     board = organisation.board_handler

@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.forms import DateInput, StaffForm, UserChoiceField
@@ -15,6 +14,7 @@ from klachtbeheer.complaints.models import (
     Verdict,
 )
 from klachtbeheer.complaints.workflow import State
+from klachtbeheer.core import clock
 from klachtbeheer.organisation.models import District
 from klachtbeheer.reporting.models import Satisfaction
 from klachtbeheer.reporting.selectors import NO_VALUE, Period, RegisterFilters
@@ -230,4 +230,4 @@ def available_years(today: dt.date, first: int | None) -> list[int]:
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from klachtbeheer.complaints.models import Effectiveness, Measure
+from klachtbeheer.core import clock
 from klachtbeheer.organisation.models import Organisation
 from klachtbeheer.reporting.analysis import Analysis, analyse, figures_csv, period_label
 from klachtbeheer.reporting.selectors import Period, measures_visible_to
@@ -48,7 +48,7 @@ def _refuse_every_url(url: str, *args, **kwargs):
 
 def annual_report(user, *, year: int, today: dt.date | None = None) -> AnnualReport:
     """The report for `year`, as `user` may see it (the quality manager and the board see all)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     period = Period.year(year)
     analysis = analyse(user, period=period, today=today, compare=True, report=True)
     of_the_year = measures_visible_to(user).filter(

@@ -43,7 +43,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 
 from klachtbeheer.complaints.models import (
     Category,
@@ -56,6 +55,7 @@ from klachtbeheer.complaints.models import (
 from klachtbeheer.complaints.selectors import complaints_visible_to, work_calendar
 from klachtbeheer.complaints.terms import at_risk_from
 from klachtbeheer.complaints.workflow import OPEN_STATES, State
+from klachtbeheer.core import clock
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
 from klachtbeheer.reporting.db import DaysBetween, percentiles
@@ -189,7 +189,7 @@ def register(
     user, *, filters: RegisterFilters, today: dt.date | None = None
 ) -> QuerySet[Complaint]:
     """The register rows `user` may see, filtered, oldest receipt first."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     qs = complaints_visible_to(user)
     if filters.received_from:
         qs = qs.filter(received_on__gte=filters.received_from)
@@ -309,7 +309,7 @@ class Figures:
 
 def complaint_figures(user, *, period: Period, today: dt.date | None = None) -> Figures:
     """Every figure of the dashboard and the report for the complaints received in `period`."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     visible = complaints_visible_to(user)
     received = visible.filter(received_on__gte=period.start, received_on__lte=period.end)
     complaints = received.exclude(state=State.NOT_A_COMPLAINT)
@@ -427,7 +427,7 @@ class OpenByTerm:
 
 def open_by_term(user, *, today: dt.date | None = None) -> OpenByTerm:
     """The open complaints now, by the status of their next term, as the work list counts them."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     organisation = Organisation.current()
     risk_until = at_risk_from(today, organisation.at_risk_working_days, work_calendar())
     counts = (
@@ -502,7 +502,7 @@ MEASURE_FILTERS = ("open", "overdue", "done", "check_due", "all")
 
 
 def measure_list(user, *, show: str = "open", today: dt.date | None = None) -> QuerySet[Measure]:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     qs = measures_visible_to(user).select_related("complaint", "owner")
     if show == "open":
         qs = qs.filter(done_on__isnull=True)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -25,6 +24,7 @@ from klachtbeheer.complaints.models import (
     Measure,
 )
 from klachtbeheer.complaints.workflow import State
+from klachtbeheer.core import clock
 from klachtbeheer.core.audit import audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.organisation.models import Role
@@ -48,10 +48,6 @@ class MeasureProgress:
     check_note: str = ""
 
 
-def _today() -> dt.date:
-    return timezone.localdate()
-
-
 def measure_owner_candidates():
     """Who can carry out a measure: any active member of staff."""
     return (
@@ -73,7 +69,7 @@ def measure_update(*, actor, measure_id: int, progress: MeasureProgress) -> Meas
     )
     if measure is None:
         raise NotFoundOrNoAccess("not_found", _("There is no such measure, or you may not see it."))
-    today = _today()
+    today = clock.today()
     if progress.owner_id is None:
         raise ProcedureError("owner_required", _("Choose who carries out the measure."))
     owner = measure_owner_candidates().filter(pk=progress.owner_id).first()
@@ -275,7 +271,7 @@ SURVEY_WINDOW = dt.timedelta(days=90)
 
 def survey_open_for(complaint: Complaint, *, today: dt.date | None = None) -> bool:
     """Whether the complainant may still answer the survey for this complaint."""
-    today = today or _today()
+    today = today or clock.today()
     if complaint.state not in SURVEY_STATES or complaint.closed_on is None:
         return False
     if today > complaint.closed_on + SURVEY_WINDOW:
@@ -343,7 +339,7 @@ def satisfaction_follow_up(*, actor, response_id: int, note: str) -> Satisfactio
     note = (note or "").strip()
     if not note:
         raise ProcedureError("note_required", _("Say what was done with this answer."))
-    response.followed_up_on = _today()
+    response.followed_up_on = clock.today()
     response.followed_up_by = actor
     response.follow_up_note = note
     response.save()

@@ -9,12 +9,12 @@ from django.db.models import Count, Min
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from klachtbeheer.complaints.models import Category, Complaint
 from klachtbeheer.complaints.selectors import complaints_visible_to
+from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.organisation.models import Role
 from klachtbeheer.organisation.selectors import role_of
@@ -44,10 +44,6 @@ from klachtbeheer.reporting.selectors import (
 PAGE_SIZE = 50
 
 
-def _today():
-    return timezone.localdate()
-
-
 def _analysts_only(request: HttpRequest) -> None:
     if not may_analyse(request.user):
         raise Http404(_("This page is for the quality manager, the board and district managers."))
@@ -65,7 +61,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 def register_view(request: HttpRequest) -> HttpResponse:
     _analysts_only(request)
     form = RegisterFilterForm(request.GET or None)
-    today = _today()
+    today = clock.today()
     rows = register(request.user, filters=form.filters(), today=today)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -86,7 +82,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
 def register_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
     _analysts_only(request)
     form = RegisterFilterForm(request.GET or None)
-    today = _today()
+    today = clock.today()
     rows = register(request.user, filters=form.filters(), today=today)
     stamp = today.isoformat()
     if fmt == "csv":
@@ -109,7 +105,7 @@ def register_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _period_form(request: HttpRequest) -> PeriodForm:
-    today = _today()
+    today = clock.today()
     first = complaints_visible_to(request.user).aggregate(first=Min("received_on"))["first"]
     return PeriodForm(
         request.GET or None, years=available_years(today, first.year if first else None)
@@ -119,7 +115,7 @@ def _period_form(request: HttpRequest) -> PeriodForm:
 @login_required
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     _analysts_only(request)
-    today = _today()
+    today = clock.today()
     form = _period_form(request)
     period = form.period(today)
     analysis = analyse(request.user, period=period, today=today)
@@ -141,7 +137,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def chart_csv_view(request: HttpRequest, key: str) -> HttpResponse:
     _analysts_only(request)
-    today = _today()
+    today = clock.today()
     period = _period_form(request).period(today)
     analysis = analyse(request.user, period=period, today=today)
     try:
@@ -162,9 +158,9 @@ def chart_csv_view(request: HttpRequest, key: str) -> HttpResponse:
 def report_view(request: HttpRequest, year: int, fmt: str) -> HttpResponse:
     if not may_report(request.user):
         raise Http404(_("The annual report is for the quality manager and the board."))
-    if not 2000 <= year <= _today().year:
+    if not 2000 <= year <= clock.today().year:
         raise Http404(_("There is no report for this year."))
-    report = annual_report(request.user, year=year, today=_today())
+    report = annual_report(request.user, year=year, today=clock.today())
     if fmt == "pdf":
         response = HttpResponse(report.pdf(), content_type="application/pdf")
     elif fmt == "csv":
@@ -184,7 +180,7 @@ def measures_view(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "open")
     if show not in MEASURE_FILTERS:
         show = "open"
-    today = _today()
+    today = clock.today()
     page = Paginator(measure_list(request.user, show=show, today=today), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -325,7 +321,7 @@ def survey_context(complaint: Complaint, *, action_url: str, form=None) -> dict:
         "complaint": complaint,
         "survey_form": form or SatisfactionForm(),
         "action_url": action_url,
-        "survey_open": services.survey_open_for(complaint, today=_today()),
+        "survey_open": services.survey_open_for(complaint, today=clock.today()),
         "answered": SatisfactionResponse.objects.filter(complaint=complaint).exists(),
     }
 

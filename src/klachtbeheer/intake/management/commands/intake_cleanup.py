@@ -8,8 +8,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
+from klachtbeheer.core import clock
 from klachtbeheer.intake import ratelimit
 from klachtbeheer.intake.models import SpentChallenge, Upload
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     help = "Delete unsent uploads, old rate-limit data and spent challenges."
 
     def handle(self, *args, **options):
-        now = timezone.now()
+        now = clock.now()
         with transaction.atomic():
             ratelimit.purge(now)
             spent, _ = SpentChallenge.objects.filter(expires_at__lt=now).delete()

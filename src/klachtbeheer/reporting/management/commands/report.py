@@ -7,8 +7,9 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone, translation
+from django.utils import translation
 
+from klachtbeheer.core import clock
 from klachtbeheer.organisation.models import Role
 from klachtbeheer.reporting.report import annual_report
 from klachtbeheer.reporting.selectors import may_report
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, year, user, output_dir, language, as_of=None, **options):
-        if not 2000 <= year <= timezone.localdate().year:
+        if not 2000 <= year <= clock.today().year:
             raise CommandError(f"there is no report for {year}")
         User = get_user_model()
         if user:
