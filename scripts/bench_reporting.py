@@ -63,7 +63,7 @@ def main() -> None:
     from django.utils import timezone
 
     from klachtbeheer.complaints.models import Complaint
-    from klachtbeheer.demo import load_demo
+    from klachtbeheer.demo.data import load_demo
     from klachtbeheer.reporting import bulk
     from klachtbeheer.reporting.analysis import analyse
     from klachtbeheer.reporting.selectors import Period, RegisterFilters, register

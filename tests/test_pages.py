@@ -15,7 +15,7 @@ from django.utils import translation
 from klachtbeheer.complaints.models import AccessLog, Complaint, EventKind
 from klachtbeheer.complaints.workflow import State, Step
 from klachtbeheer.core.models import AuditEntry
-from klachtbeheer.demo import DEMO_PASSWORD, load_demo
+from klachtbeheer.demo.data import DEMO_PASSWORD, load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "klachtbeheer.letters",
     "klachtbeheer.mailintake",
     "klachtbeheer.reporting",
+    "klachtbeheer.demo",
 ]
 
 MIDDLEWARE = [
@@ -88,7 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "klachtbeheer.core.context_processors.staff_role",
+                "klachtbeheer.organisation.context_processors.staff_role",
             ],
         },
     },

@@ -5,9 +5,13 @@ on the complaint page so it gets its timeline event and audit row.
 """
 
 from django.contrib import admin
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 
 from klachtbeheer.complaints.models import AccessLog, Complaint, Event
 from klachtbeheer.complaints.selectors import complaints_visible_to
+from klachtbeheer.core.models import AuditEntry
+from klachtbeheer.organisation.selectors import user_is_quality_manager
 
 
 class ReadOnlyAdminMixin:
@@ -55,3 +59,38 @@ class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         visible = complaints_visible_to(request.user).values("pk")
         return super().get_queryset(request).filter(complaint__in=visible)
+
+
+# The audit log belongs to core; shown here because its rows about complaints are
+# filtered by the same access rule as the complaints themselves.
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "target_type", "target_id"]
+    list_filter = ["action"]
+    list_select_related = ["actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # The audit rows of a complaint show as much as the complaint itself: only to
+        # those who may see it, so the manager concerned finds no trace of it (P3.2).
+        visible = (
+            complaints_visible_to(request.user)
+            .annotate(pk_text=Cast("pk", CharField()))
+            .values("pk_text")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .filter(~Q(target_type=Complaint._meta.label_lower) | Q(target_id__in=visible))
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return user_is_quality_manager(request.user) or request.user.is_superuser

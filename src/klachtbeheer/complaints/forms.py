@@ -12,8 +12,16 @@ from klachtbeheer.complaints.models import (
     ContactChannel,
     Verdict,
 )
+from klachtbeheer.complaints.services import MAX_ATTACHMENT_BYTES
 from klachtbeheer.complaints.workflow import State, Step
 from klachtbeheer.core import clock
+from klachtbeheer.core.kept_uploads import (
+    KeptUpload,
+    discard_kept,
+    is_pdf,
+    keep_upload,
+    kept_upload,
+)
 from klachtbeheer.organisation.models import District, Role
 from klachtbeheer.organisation.selectors import (
     assignable_handlers,
@@ -183,9 +191,6 @@ class RegisterComplaintForm(StaffForm):
 
     def _clean_scan(self, data) -> None:
         """Post comes with its scan, as a PDF (P2.1); a scan kept from an earlier try counts."""
-        from klachtbeheer.complaints.services import MAX_ATTACHMENT_BYTES
-        from klachtbeheer.mailintake.scans import is_pdf, kept_upload
-
         upload = data.get("attachment")
         if upload is None and data.get("kept_attachment") and self.user is not None:
             upload = kept_upload(data["kept_attachment"], user=self.user)
@@ -201,8 +206,6 @@ class RegisterComplaintForm(StaffForm):
 
     def keep_attachment(self) -> None:
         """After an error, keep a good file so that the next submit need not choose it again."""
-        from klachtbeheer.mailintake.scans import KeptUpload, keep_upload
-
         upload = getattr(self, "cleaned_data", {}).get("attachment")
         if upload is None or self.user is None or "attachment" in self.errors:
             return
@@ -216,8 +219,6 @@ class RegisterComplaintForm(StaffForm):
         self.data["kept_attachment"] = self.kept.token
 
     def discard_kept_attachment(self) -> None:
-        from klachtbeheer.mailintake.scans import discard_kept
-
         token = self.data.get("kept_attachment") if self.is_bound else ""
         if token and self.user is not None:
             discard_kept(token, user=self.user)

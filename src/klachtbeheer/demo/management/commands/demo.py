@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from klachtbeheer.complaints.models import Complaint
-from klachtbeheer.demo import DEMO_PASSWORD, USERS, load_demo
+from klachtbeheer.demo.data import DEMO_PASSWORD, USERS, load_demo
 
 
 class Command(BaseCommand):

@@ -1,0 +1,209 @@
+"""Template helpers for complaint pages: term tags, states, the steps offered, the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from klachtbeheer.complaints.models import Channel, ContactChannel, EventKind, LetterKind, Verdict
+from klachtbeheer.complaints.workflow import State, Step
+
+register = template.Library()
+
+
+# --- Terms -----------------------------------------------------------------
+
+TERM_LABELS = {
+    "met": _("Met"),
+    "open": _("On schedule"),
+    "at_risk": _("At risk"),
+    "missed": _("Overdue"),
+    "n/a": _("Not applicable"),
+}
+TERM_CLASSES = {
+    "met": "kb-tag--met",
+    "open": "kb-tag--open",
+    "at_risk": "kb-tag--at-risk",
+    "missed": "kb-tag--missed",
+    "n/a": "kb-tag--neutral",
+}
+
+
+@register.filter
+def term_label(status: str) -> str:
+    return TERM_LABELS.get(str(status), str(status))
+
+
+@register.filter
+def term_class(status: str) -> str:
+    return TERM_CLASSES.get(str(status), "kb-tag--neutral")
+
+
+ENDED_STATES = {State.CLOSED, State.WITHDRAWN, State.NOT_A_COMPLAINT}
+
+
+@register.filter
+def state_class(state: str) -> str:
+    if state in ENDED_STATES:
+        return "kb-tag--ended"
+    if state in (State.DECISION_SENT,):
+        return "kb-tag--met"
+    return "kb-tag--state"
+
+
+# --- Steps -----------------------------------------------------------------
+
+# The step that moves a complaint on from each state: shown as the primary button.
+PRIMARY_STEP = {
+    State.RECEIVED: Step.ACCEPT,
+    State.ACCEPTED: Step.RECORD_CONTACT,
+    State.CONTACTED: Step.PLAN_MEETING,
+    State.MEETING_PLANNED: Step.HOLD_MEETING,
+    State.ASSESSING: Step.RECORD_VERDICT,
+    State.DECIDED: Step.SEND_DECISION,
+    State.DECISION_SENT: Step.CLOSE,
+}
+# Steps that do not move the procedure on: offered as plain links under the buttons.
+SIDE_STEPS = {
+    Step.ADD_NOTE,
+    Step.ADD_ATTACHMENT,
+    Step.EXTEND,
+    Step.REASSIGN,
+    Step.SET_PERSON_CONCERNED,
+}
+
+
+@register.simple_tag
+def split_steps(steps: list[Step], state: str) -> dict[str, Any]:
+    """{"primary": step or None, "main": [...], "other": [...]}: how the page groups actions."""
+    wanted = PRIMARY_STEP.get(State(state))
+    primary = wanted if wanted in steps else None
+    main = [s for s in steps if s != primary and s not in SIDE_STEPS]
+    other = [s for s in steps if s in SIDE_STEPS]
+    return {"primary": primary, "main": main, "other": other}
+
+
+@register.filter
+def has_step(steps: list[Step], value: str) -> bool:
+    return any(step.value == value for step in steps)
+
+
+# --- Timeline --------------------------------------------------------------
+
+DETAIL_LABELS = {
+    "state": _("State"),
+    "channel": _("Channel"),
+    "received_on": _("Received on"),
+    "at": _("When"),
+    "on": _("Date"),
+    "sent_on": _("Sent on"),
+    "from": _("Previous date"),
+    "until": _("New date"),
+    "location": _("Place"),
+    "verdict": _("Verdict"),
+    "measures": _("Measures"),
+    "letter": _("Letter"),
+    "district": _("District"),
+    "handler": _("Handler"),
+    "previous": _("Previous handler"),
+    "manager_concerned": _("District manager concerned"),
+    "size": _("Size"),
+    "route": _("Routing"),
+}
+
+
+def _as_date(value: Any) -> dt.date | dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        if "T" in value:
+            return dt.datetime.fromisoformat(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _choice(value: Any, *choice_classes) -> str:
+    for choices in choice_classes:
+        try:
+            return str(choices(value).label)
+        except ValueError:
+            continue
+    return str(value)
+
+
+@register.filter
+def event_text(event) -> str:
+    """The entry's text; the system's own texts (routing) in the page's language."""
+    if event.kind == EventKind.ROUTED and event.text:
+        return gettext(event.text)
+    return event.text
+
+
+@register.simple_tag
+def event_details(event, names: dict[int, str]) -> list[tuple[str, Any]]:
+    """What an event's data says, as (label, text) pairs for people (no ids)."""
+    data: dict[str, Any] = dict(event.data or {})
+    rows: list[tuple[str, Any]] = []
+    if "to" in data and data.get("from") and _choice(data["from"], State) != str(data["from"]):
+        rows.append(
+            (
+                DETAIL_LABELS["state"],
+                f"{_choice(data['from'], State)} → {_choice(data['to'], State)}",
+            )
+        )
+        data.pop("from")
+    for key in (
+        "channel",
+        "received_on",
+        "at",
+        "on",
+        "sent_on",
+        "from",
+        "until",
+        "location",
+        "verdict",
+        "measures",
+        "letter",
+        "district",
+        "previous",
+        "handler",
+        "manager_concerned",
+        "size",
+        "route",
+    ):
+        if key not in data or data[key] in (None, "", []):
+            continue
+        value = data[key]
+        if key == "channel":
+            text = _choice(value, Channel, ContactChannel)
+        elif key in ("received_on", "on", "sent_on", "from", "until", "at"):
+            moment = _as_date(value)
+            if isinstance(moment, dt.datetime):
+                text = date_filter(moment, "j F Y, H:i")
+            elif moment is not None:
+                text = date_filter(moment, "l j F Y")
+            else:
+                text = str(value)
+        elif key == "verdict":
+            text = _choice(value, Verdict)
+        elif key == "letter":
+            text = _choice(value, LetterKind)
+        elif key in ("handler", "previous", "manager_concerned"):
+            text = names.get(value, "—")
+        elif key == "size":
+            text = filesizeformat(value)
+        elif key == "measures":
+            text = list(value)
+        elif key == "route":
+            text = gettext(str(value))
+        else:
+            text = str(value)
+        rows.append((str(DETAIL_LABELS[key]), text))
+    return rows
