@@ -13,7 +13,6 @@ from klachtbeheer.complaints.models import (
     Complaint,
     Event,
     EventKind,
-    LetterDue,
     LetterKind,
     Measure,
     Verdict,
@@ -29,6 +28,7 @@ from klachtbeheer.complaints.workflow import (
 )
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.core.models import AuditEntry
+from klachtbeheer.letters.models import LetterDue
 from tests.conftest import PC_NOWHERE
 from tests.factories import PATH_TO, ComplaintFactory, take_step, today
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from klachtbeheer.complaints.models import Attachment, Complaint, EventKind, LetterDue
+from klachtbeheer.complaints.models import Attachment, Complaint, EventKind
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.intake.models import StatusLink, Submission, SubmissionState, Upload
+from klachtbeheer.letters.models import LetterDue
 from tests.intake.conftest import PDF_BYTES, form_data, upload
 
 pytestmark = pytest.mark.django_db

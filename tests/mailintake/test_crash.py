@@ -52,7 +52,8 @@ INSPECT = textwrap.dedent(
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "klachtbeheer.settings")
     import django
     django.setup()
-    from klachtbeheer.complaints.models import Complaint, LetterDue
+    from klachtbeheer.complaints.models import Complaint
+    from klachtbeheer.letters.models import LetterDue
     from klachtbeheer.mailintake.models import InboundMessage
 
     print(json.dumps({

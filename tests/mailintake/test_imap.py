@@ -20,10 +20,10 @@ from klachtbeheer.complaints.models import (
     Complaint,
     Event,
     EventKind,
-    LetterDue,
     LetterKind,
 )
 from klachtbeheer.complaints.workflow import State
+from klachtbeheer.letters.models import LetterDue
 from klachtbeheer.mailintake.constants import InboundStatus
 from klachtbeheer.mailintake.imap import ImapConfig, poll_mailbox
 from klachtbeheer.mailintake.models import InboundMessage

@@ -57,10 +57,10 @@ from klachtbeheer.complaints.models import (
     ComplainantType,
     Complaint,
     ContactChannel,
-    LetterDue,
     LetterKind,
     Verdict,
 )
+from klachtbeheer.letters.models import LetterDue
 from klachtbeheer.reporting import services as reporting_services
 from klachtbeheer.reporting.models import SatisfactionResponse
 from tests.conftest import PC_NORTH, PC_SOUTH, Clock

@@ -227,6 +227,7 @@ class EventKind(models.TextChoices):
     NOTE = "note", _("Note")
     ATTACHMENT = "attachment", _("Attachment added")
     LETTER_OWED = "letter_owed", _("Letter owed to the complainant")
+    LETTER_SENT = "letter_sent", _("Letter sent to the complainant")
     COMPLAINANT_MESSAGE = "complainant_message", _("Message from the complainant")
     MEASURE = "measure", _("Measure updated")
     SATISFACTION = "satisfaction", _("Satisfaction survey answered")
@@ -363,33 +364,6 @@ class LetterKind(models.TextChoices):
     EXTENSION = "extension", _("Notice of extension")
     DECISION = "decision", _("Decision letter")
     NOT_A_COMPLAINT = "not_a_complaint", _("Answer: not a complaint")
-
-
-class LetterDue(models.Model):
-    """A letter the procedure owes the complainant; fulfilled when it is sent."""
-
-    complaint = models.ForeignKey(
-        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="letters_due"
-    )
-    kind = models.CharField(_("letter"), max_length=32, choices=LetterKind.choices)
-    owed_since = models.DateTimeField(_("owed since"), auto_now_add=True)
-    sent_on = models.DateField(_("sent on"), null=True, blank=True)
-    cancelled_on = models.DateField(
-        _("no longer owed since"),
-        null=True,
-        blank=True,
-        help_text=_("Set when the complaint was reopened before this letter went out."),
-    )
-    data = models.JSONField(_("details"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("letter owed")
-        verbose_name_plural = _("letters owed")
-        ordering = ["owed_since", "id"]
-        indexes = [models.Index(fields=["sent_on", "kind"], name="letterdue_open")]
-
-    def __str__(self) -> str:
-        return f"{self.complaint_id} {self.get_kind_display()}"
 
 
 class AccessLog(AppendOnlyModel):

@@ -29,19 +29,14 @@ from klachtbeheer.complaints.models import (
     ContactChannel,
     Event,
     EventKind,
-    LetterDue,
-    LetterKind,
     Measure,
     Verdict,
 )
+from klachtbeheer.complaints.registry import STEPS, implements
 from klachtbeheer.complaints.routing import route
 from klachtbeheer.complaints.selectors import complaint_for
-from klachtbeheer.complaints.workflow import (
-    QUALITY_MANAGER_STEPS,
-    State,
-    Step,
-    next_state,
-)
+from klachtbeheer.complaints.signals import complaint_registered, step_taken
+from klachtbeheer.complaints.workflow import State, Step, next_state
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
@@ -80,7 +75,7 @@ def _require_date_in_procedure(complaint: Complaint, day: dt.date, what: str) ->
 def _lock(actor, reference: str, step: Step) -> Complaint:
     """The complaint, locked, when `actor` may see it and take `step` now."""
     complaint = complaint_for(actor, reference=reference, via="", for_update=True)
-    if step in QUALITY_MANAGER_STEPS and role_of(actor) != Role.QUALITY_MANAGER:
+    if STEPS[step].quality_manager_only and role_of(actor) != Role.QUALITY_MANAGER:
         raise NotAllowed("quality_manager_only", _("Only the quality manager can take this step."))
     next_state(complaint.state, step)  # raises when the table has no such move
     return complaint
@@ -91,39 +86,42 @@ def _commit_step(
     *,
     actor,
     step: Step,
-    kind: EventKind,
     text: str = "",
     data: dict[str, Any] | None = None,
     internal: bool = True,
+    letter_data: dict[str, Any] | None = None,
 ) -> Complaint:
-    """Move to the state the table gives, save, and append event and audit row."""
+    """Move to the state the table gives, save, tell the apps above, append event and audit row.
+
+    The event kind comes from the step's registry entry; `letter_data` goes with
+    the announcement to the letters app, for the letter the entry says is owed.
+    """
     before = complaint.state
     complaint.state = next_state(before, step)
     complaint.refresh_next_due()
     complaint.save()
     data = dict(data or {})
+    for _receiver, extra in step_taken.send(
+        sender=Step,
+        step=step,
+        complaint=complaint,
+        actor=actor,
+        data=data,
+        letter_data=dict(letter_data or {}),
+    ):
+        data.update(extra or {})
     if before != complaint.state:
         data.update({"from": before, "to": complaint.state})
     Event.objects.create(
-        complaint=complaint, kind=kind, actor=actor, text=text, data=data, internal=internal
+        complaint=complaint,
+        kind=STEPS[step].event,
+        actor=actor,
+        text=text,
+        data=data,
+        internal=internal,
     )
     audit(actor=actor, action=f"complaint.{step.value}", target=complaint, **data)
     return complaint
-
-
-def _owe_letter(complaint: Complaint, kind: LetterKind, **data: Any) -> LetterDue:
-    from klachtbeheer.letters.services import letter_owed
-
-    letter = LetterDue.objects.create(complaint=complaint, kind=kind, data=data)
-    Event.objects.create(
-        complaint=complaint,
-        kind=EventKind.LETTER_OWED,
-        data={"letter": kind.value, **data},
-        internal=False,
-    )
-    # Letters: the acknowledgement is made and queued here, in this transaction.
-    letter_owed(letter)
-    return letter
 
 
 def _manager_concerned(user_id: int):
@@ -287,8 +285,12 @@ def complaint_register(
     )
     for upload in attachments:
         _store_attachment(complaint, upload, actor=actor)
-    if acknowledge and (complaint.complainant_email or complaint.street_address):
-        _owe_letter(complaint, LetterKind.ACKNOWLEDGEMENT)
+    complaint_registered.send(
+        sender=Complaint,
+        complaint=complaint,
+        actor=actor,
+        acknowledge=acknowledge and bool(complaint.complainant_email or complaint.street_address),
+    )
     audit(
         actor=actor,
         action="complaint.register",
@@ -378,29 +380,29 @@ def complaint_receive_message(
 # --- triage (P1.2) ---------------------------------------------------------
 
 
+@implements(Step.ACCEPT)
 @transaction.atomic(durable=True)
 def complaint_accept(*, actor, reference: str) -> Complaint:
     complaint = _lock(actor, reference, Step.ACCEPT)
     if complaint.handler_id is None:
         raise ProcedureError("no_handler", _("Assign a handler before accepting the complaint."))
-    return _commit_step(complaint, actor=actor, step=Step.ACCEPT, kind=EventKind.ACCEPTED)
+    return _commit_step(complaint, actor=actor, step=Step.ACCEPT)
 
 
+@implements(Step.REJECT)
 @transaction.atomic(durable=True)
 def complaint_reject(*, actor, reference: str, reason: str) -> Complaint:
     complaint = _lock(actor, reference, Step.REJECT)
     reason = _require_text(reason, "reason", _("Say why this is not a complaint."))
     complaint.settled_on = clock.today()
     complaint.closed_on = clock.today()
-    _owe_letter(complaint, LetterKind.NOT_A_COMPLAINT)
-    return _commit_step(
-        complaint, actor=actor, step=Step.REJECT, kind=EventKind.REJECTED, text=reason
-    )
+    return _commit_step(complaint, actor=actor, step=Step.REJECT, text=reason)
 
 
 # --- contact (P3.3, P3.4) --------------------------------------------------
 
 
+@implements(Step.LOG_CONTACT_ATTEMPT)
 @transaction.atomic(durable=True)
 def complaint_log_contact_attempt(
     *, actor, reference: str, at: dt.datetime, channel: str, note: str = ""
@@ -413,12 +415,12 @@ def complaint_log_contact_attempt(
         complaint,
         actor=actor,
         step=Step.LOG_CONTACT_ATTEMPT,
-        kind=EventKind.CONTACT_ATTEMPT,
         text=note.strip(),
         data={"at": at.isoformat(), "channel": channel},
     )
 
 
+@implements(Step.RECORD_CONTACT)
 @transaction.atomic(durable=True)
 def complaint_record_contact(
     *, actor, reference: str, on: dt.date, channel: str, summary: str
@@ -433,12 +435,12 @@ def complaint_record_contact(
         complaint,
         actor=actor,
         step=Step.RECORD_CONTACT,
-        kind=EventKind.CONTACTED,
         text=summary,
         data={"on": on.isoformat(), "channel": channel},
     )
 
 
+@implements(Step.WITHDRAW)
 @transaction.atomic(durable=True)
 def complaint_withdraw(*, actor, reference: str, summary: str) -> Complaint:
     """P3.4: a misunderstanding, and the complainant drops the complaint."""
@@ -448,15 +450,13 @@ def complaint_withdraw(*, actor, reference: str, summary: str) -> Complaint:
     )
     complaint.settled_on = clock.today()
     complaint.closed_on = clock.today()
-    _owe_letter(complaint, LetterKind.WITHDRAWAL)
-    return _commit_step(
-        complaint, actor=actor, step=Step.WITHDRAW, kind=EventKind.WITHDRAWN, text=summary
-    )
+    return _commit_step(complaint, actor=actor, step=Step.WITHDRAW, text=summary)
 
 
 # --- the meeting (P3.5) ----------------------------------------------------
 
 
+@implements(Step.PLAN_MEETING)
 @transaction.atomic(durable=True)
 def complaint_plan_meeting(*, actor, reference: str, at: dt.datetime, location: str) -> Complaint:
     complaint = _lock(actor, reference, Step.PLAN_MEETING)
@@ -467,16 +467,16 @@ def complaint_plan_meeting(*, actor, reference: str, at: dt.datetime, location: 
         )
     complaint.meeting_at = at
     complaint.meeting_location = location
-    _owe_letter(complaint, LetterKind.MEETING_INVITATION, at=at.isoformat(), location=location)
     return _commit_step(
         complaint,
         actor=actor,
         step=Step.PLAN_MEETING,
-        kind=EventKind.MEETING_PLANNED,
+        letter_data={"at": at.isoformat(), "location": location},
         data={"at": at.isoformat(), "location": location},
     )
 
 
+@implements(Step.HOLD_MEETING)
 @transaction.atomic(durable=True)
 def complaint_hold_meeting(*, actor, reference: str, held_on: dt.date, report: str) -> Complaint:
     complaint = _lock(actor, reference, Step.HOLD_MEETING)
@@ -486,24 +486,23 @@ def complaint_hold_meeting(*, actor, reference: str, held_on: dt.date, report: s
         complaint,
         actor=actor,
         step=Step.HOLD_MEETING,
-        kind=EventKind.MEETING_HELD,
         text=report,
         data={"on": held_on.isoformat()},
     )
 
 
+@implements(Step.WAIVE_MEETING)
 @transaction.atomic(durable=True)
 def complaint_waive_meeting(*, actor, reference: str, reason: str) -> Complaint:
     complaint = _lock(actor, reference, Step.WAIVE_MEETING)
     reason = _require_text(reason, "reason", _("Say why there is no meeting."))
-    return _commit_step(
-        complaint, actor=actor, step=Step.WAIVE_MEETING, kind=EventKind.MEETING_WAIVED, text=reason
-    )
+    return _commit_step(complaint, actor=actor, step=Step.WAIVE_MEETING, text=reason)
 
 
 # --- verdict and decision (P3.6, P3.7) -------------------------------------
 
 
+@implements(Step.RECORD_VERDICT)
 @transaction.atomic(durable=True)
 def complaint_record_verdict(
     *,
@@ -577,13 +576,10 @@ def complaint_record_verdict(
         for text in measure_texts
         if text not in kept
     )
-    if not complaint.letters_due.filter(kind=LetterKind.DECISION, sent_on__isnull=True).exists():
-        _owe_letter(complaint, LetterKind.DECISION)
     return _commit_step(
         complaint,
         actor=actor,
         step=Step.RECORD_VERDICT,
-        kind=EventKind.VERDICT,
         text=reasons,
         data={
             "verdict": verdict,
@@ -593,6 +589,7 @@ def complaint_record_verdict(
     )
 
 
+@implements(Step.SEND_DECISION)
 @transaction.atomic(durable=True)
 def complaint_send_decision(*, actor, reference: str, sent_on: dt.date) -> Complaint:
     complaint = _lock(actor, reference, Step.SEND_DECISION)
@@ -602,59 +599,41 @@ def complaint_send_decision(*, actor, reference: str, sent_on: dt.date) -> Compl
             "sent_before_verdict", _("The decision cannot be sent before the verdict.")
         )
     complaint.settled_on = sent_on
-    # P3.7, P4: the letter itself, with its outbox row, in this transaction (refuses
-    # without verdict, reasons, measures or "none", and a body for the next step).
-    from klachtbeheer.letters.services import decision_letter_issue
-
-    decision_letter_issue(complaint=complaint, actor=actor)
-    complaint.letters_due.filter(kind=LetterKind.DECISION, sent_on__isnull=True).update(
-        sent_on=sent_on
-    )
+    # P3.7, P4: the letters app makes the letter, with its outbox row, in this
+    # transaction (it refuses without verdict, reasons, measures or "none").
     return _commit_step(
         complaint,
         actor=actor,
         step=Step.SEND_DECISION,
-        kind=EventKind.DECISION_SENT,
         data={"sent_on": sent_on.isoformat()},
         internal=False,
     )
 
 
+@implements(Step.CLOSE)
 @transaction.atomic(durable=True)
 def complaint_close(*, actor, reference: str) -> Complaint:
     complaint = _lock(actor, reference, Step.CLOSE)
     complaint.closed_on = clock.today()
-    return _commit_step(complaint, actor=actor, step=Step.CLOSE, kind=EventKind.CLOSED)
+    return _commit_step(complaint, actor=actor, step=Step.CLOSE)
 
 
+@implements(Step.REOPEN)
 @transaction.atomic(durable=True)
 def complaint_reopen(*, actor, reference: str, reason: str) -> Complaint:
     complaint = _lock(actor, reference, Step.REOPEN)
     reason = _require_text(reason, "reason", _("Say why the complaint is reopened."))
     complaint.settled_on = None
     complaint.closed_on = None
-    # The answer that ended it (withdrawal confirmation, "not a complaint") is no
-    # longer owed once the complaint is open again; a letter already sent stays.
-    open_answers = complaint.letters_due.filter(
-        kind__in=[LetterKind.WITHDRAWAL, LetterKind.NOT_A_COMPLAINT],
-        sent_on__isnull=True,
-        cancelled_on__isnull=True,
-    )
-    cancelled = list(open_answers.values_list("kind", flat=True))
-    open_answers.update(cancelled_on=clock.today())
-    return _commit_step(
-        complaint,
-        actor=actor,
-        step=Step.REOPEN,
-        kind=EventKind.REOPENED,
-        text=reason,
-        data={"letters_cancelled": cancelled},
-    )
+    # The letters app cancels the answer that ended it (withdrawal confirmation,
+    # "not a complaint") and says so in the event (`letters_cancelled`).
+    return _commit_step(complaint, actor=actor, step=Step.REOPEN, text=reason)
 
 
 # --- actions that keep the state -------------------------------------------
 
 
+@implements(Step.EXTEND)
 @transaction.atomic(durable=True)
 def complaint_extend(*, actor, reference: str, until: dt.date, reason: str) -> Complaint:
     """P3.8: a longer term, agreed before the current one runs out, told in writing."""
@@ -674,17 +653,17 @@ def complaint_extend(*, actor, reference: str, until: dt.date, reason: str) -> C
             due=f"{current:%d-%m-%Y}",
         )
     complaint.extended_until = until
-    _owe_letter(complaint, LetterKind.EXTENSION, until=until.isoformat(), reason=reason)
     return _commit_step(
         complaint,
         actor=actor,
         step=Step.EXTEND,
-        kind=EventKind.EXTENDED,
+        letter_data={"until": until.isoformat(), "reason": reason},
         text=reason,
         data={"from": current.isoformat(), "until": until.isoformat()},
     )
 
 
+@implements(Step.REASSIGN)
 @transaction.atomic(durable=True)
 def complaint_reassign(*, actor, reference: str, handler_id: int, reason: str) -> Complaint:
     complaint = _lock(actor, reference, Step.REASSIGN)
@@ -705,12 +684,12 @@ def complaint_reassign(*, actor, reference: str, handler_id: int, reason: str) -
         complaint,
         actor=actor,
         step=Step.REASSIGN,
-        kind=EventKind.REASSIGNED,
         text=reason,
         data={"previous": previous, "handler": handler.pk},
     )
 
 
+@implements(Step.SET_PERSON_CONCERNED)
 @transaction.atomic(durable=True)
 def complaint_set_person_concerned(
     *, actor, reference: str, manager_concerned_id: int | None, employee_concerned: str
@@ -739,19 +718,20 @@ def complaint_set_person_concerned(
         complaint,
         actor=actor,
         step=Step.SET_PERSON_CONCERNED,
-        kind=EventKind.PERSON_CONCERNED,
         text=complaint.employee_concerned,
         data=data,
     )
 
 
+@implements(Step.ADD_NOTE)
 @transaction.atomic(durable=True)
 def complaint_add_note(*, actor, reference: str, text: str) -> Complaint:
     complaint = _lock(actor, reference, Step.ADD_NOTE)
     text = _require_text(text, "text", _("Write the note."))
-    return _commit_step(complaint, actor=actor, step=Step.ADD_NOTE, kind=EventKind.NOTE, text=text)
+    return _commit_step(complaint, actor=actor, step=Step.ADD_NOTE, text=text)
 
 
+@implements(Step.ADD_ATTACHMENT)
 @transaction.atomic(durable=True)
 def complaint_add_attachment(
     *, actor, reference: str, upload: UploadedFile, description: str = ""

@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from klachtbeheer.complaints.models import (
     Complaint,
     EventKind,
-    LetterDue,
     LetterKind,
     Verdict,
 )
@@ -32,7 +31,7 @@ from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import defaults
 from klachtbeheer.letters.constants import UWV_CLIENT, DeliveryChannel
-from klachtbeheer.letters.models import LetterSettings, LetterTemplate, NextBody
+from klachtbeheer.letters.models import LetterDue, LetterSettings, LetterTemplate, NextBody
 from klachtbeheer.organisation.models import Organisation, Role
 
 # Letters are Dutch whatever the language of the page that made them.

@@ -17,13 +17,40 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.complaints.models import Complaint, LetterDue, LetterKind
+from klachtbeheer.complaints.models import Complaint, LetterKind
 from klachtbeheer.letters.constants import (
     DeliveryChannel,
     MessageKind,
     MessageStatus,
     next_body_choices,
 )
+
+
+class LetterDue(models.Model):
+    """A letter the procedure owes the complainant; fulfilled when it is sent."""
+
+    complaint = models.ForeignKey(
+        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="letters_due"
+    )
+    kind = models.CharField(_("letter"), max_length=32, choices=LetterKind.choices)
+    owed_since = models.DateTimeField(_("owed since"), auto_now_add=True)
+    sent_on = models.DateField(_("sent on"), null=True, blank=True)
+    cancelled_on = models.DateField(
+        _("no longer owed since"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the complaint was reopened before this letter went out."),
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("letter owed")
+        verbose_name_plural = _("letters owed")
+        ordering = ["owed_since", "id"]
+        indexes = [models.Index(fields=["sent_on", "kind"], name="letterdue_open")]
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} {self.get_kind_display()}"
 
 
 class LetterSettings(models.Model):

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
-from klachtbeheer.complaints.models import Complaint, LetterDue, LetterKind
+from klachtbeheer.complaints.models import Complaint, LetterKind
 from klachtbeheer.complaints.selectors import complaints_visible_to
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters.constants import DeliveryChannel, MessageStatus
 from klachtbeheer.letters.content import LetterDraft, letter_draft
-from klachtbeheer.letters.models import Letter, OutgoingMessage
+from klachtbeheer.letters.models import Letter, LetterDue, OutgoingMessage
 
 
 def letters_sent_for(complaint: Complaint) -> QuerySet[Letter]:

@@ -35,7 +35,6 @@ from klachtbeheer.complaints.models import (
     Complaint,
     Event,
     EventKind,
-    LetterDue,
     LetterKind,
 )
 from klachtbeheer.complaints.selectors import complaint_for, complaint_terms, work_calendar
@@ -52,7 +51,13 @@ from klachtbeheer.letters.content import (
     message_domain,
 )
 from klachtbeheer.letters.ics import meeting_calendar
-from klachtbeheer.letters.models import Letter, LetterSettings, OutgoingMessage, letter_pdf_path
+from klachtbeheer.letters.models import (
+    Letter,
+    LetterDue,
+    LetterSettings,
+    OutgoingMessage,
+    letter_pdf_path,
+)
 from klachtbeheer.letters.pdf import html_to_pdf
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
@@ -73,18 +78,42 @@ def _setting(name: str, default: Any) -> Any:
 # --- letters ---------------------------------------------------------------------
 
 
-def letter_owed(due: LetterDue) -> None:
-    """Hook from `complaints.services._owe_letter`, inside the step's transaction."""
-    if due.kind in SUPERSEDED_BY_NEWER:
+def letter_owe(complaint: Complaint, kind: LetterKind, **data: Any) -> LetterDue:
+    """Record that the procedure owes the complainant `kind`, inside the step's transaction.
+
+    The owed letter shows on the timeline; a newer invitation or extension notice
+    replaces one not made yet; the acknowledgement is made and queued at once.
+    """
+    due = LetterDue.objects.create(complaint=complaint, kind=kind, data=data)
+    Event.objects.create(
+        complaint=complaint,
+        kind=EventKind.LETTER_OWED,
+        data={"letter": kind.value, **data},
+        internal=False,
+    )
+    if kind in SUPERSEDED_BY_NEWER:
         LetterDue.objects.filter(
-            complaint_id=due.complaint_id,
-            kind=due.kind,
+            complaint_id=complaint.pk,
+            kind=kind,
             sent_on__isnull=True,
             cancelled_on__isnull=True,
             letters__isnull=True,
         ).exclude(pk=due.pk).update(cancelled_on=clock.today())
-    if due.kind in SENT_AUTOMATICALLY:
-        letter_issue(complaint=due.complaint, due=due, actor=None)
+    if kind in SENT_AUTOMATICALLY:
+        letter_issue(complaint=complaint, due=due, actor=None)
+    return due
+
+
+def letters_cancel_answers(complaint: Complaint) -> list[str]:
+    """A reopened complaint no longer owes the answer that ended it; one already sent stays."""
+    open_answers = complaint.letters_due.filter(
+        kind__in=[LetterKind.WITHDRAWAL, LetterKind.NOT_A_COMPLAINT],
+        sent_on__isnull=True,
+        cancelled_on__isnull=True,
+    )
+    cancelled = list(open_answers.values_list("kind", flat=True))
+    open_answers.update(cancelled_on=clock.today())
+    return cancelled
 
 
 def letter_issue(*, complaint: Complaint, due: LetterDue, actor) -> Letter:
@@ -198,7 +227,7 @@ def _letter_sent_event(letter: Letter, *, actor, sent_on: dt.date) -> None:
         text = _("“%(subject)s”, %(how)s.") % {"subject": letter.subject, "how": how}
     Event.objects.create(
         complaint_id=letter.complaint_id,
-        kind=EventKind.NOTE,
+        kind=EventKind.LETTER_SENT,
         actor=actor,
         text=text,
         internal=False,
@@ -212,14 +241,18 @@ def _letter_sent_event(letter: Letter, *, actor, sent_on: dt.date) -> None:
     )
 
 
-def decision_letter_issue(*, complaint: Complaint, actor) -> Letter:
-    """Hook from `complaints.services.complaint_send_decision` (P3.7, P4)."""
+def decision_letter_issue(*, complaint: Complaint, actor, sent_on: dt.date) -> Letter:
+    """The decision letter (P3.7, P4), made when the decision step is taken."""
     due = complaint.letters_due.filter(
         kind=LetterKind.DECISION, sent_on__isnull=True, cancelled_on__isnull=True
     ).last()
     if due is None:
         due = LetterDue.objects.create(complaint=complaint, kind=LetterKind.DECISION)
-    return letter_issue(complaint=complaint, due=due, actor=actor)
+    letter = letter_issue(complaint=complaint, due=due, actor=actor)
+    complaint.letters_due.filter(kind=LetterKind.DECISION, sent_on__isnull=True).update(
+        sent_on=sent_on
+    )
+    return letter
 
 
 @transaction.atomic(durable=True)

@@ -23,13 +23,13 @@ from klachtbeheer.complaints.models import (
     ComplainantType,
     Complaint,
     Effectiveness,
-    LetterDue,
     LetterKind,
     Measure,
     Verdict,
 )
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.core import clock
+from klachtbeheer.letters.models import LetterDue
 from klachtbeheer.organisation.models import District, Organisation, Role
 from klachtbeheer.reporting.models import SatisfactionResponse
 

@@ -47,7 +47,6 @@ from django.db.models.functions import TruncMonth
 from klachtbeheer.complaints.models import (
     Category,
     Complaint,
-    LetterDue,
     LetterKind,
     Measure,
     Verdict,
@@ -56,6 +55,7 @@ from klachtbeheer.complaints.selectors import complaints_visible_to, work_calend
 from klachtbeheer.complaints.terms import at_risk_from
 from klachtbeheer.complaints.workflow import OPEN_STATES, State
 from klachtbeheer.core import clock
+from klachtbeheer.letters.models import LetterDue
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
 from klachtbeheer.reporting.db import DaysBetween, percentiles
