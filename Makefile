@@ -35,6 +35,7 @@ test: $(BIN)/klachtbeheer
 	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/klachtbeheer makemigrations --check --dry-run >/dev/null
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint format: $(BIN)/klachtbeheer

@@ -53,10 +53,12 @@ INSTALLED_APPS = [
     "klachtbeheer.core",
     "klachtbeheer.organisation",
     "klachtbeheer.complaints",
+    "klachtbeheer.casework",
     "klachtbeheer.intake",
     "klachtbeheer.letters",
     "klachtbeheer.mailintake",
     "klachtbeheer.reporting",
+    "klachtbeheer.reminders",
     "klachtbeheer.demo",
 ]
 

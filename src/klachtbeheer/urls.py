@@ -17,7 +17,7 @@ urlpatterns += i18n_patterns(
     path("", RedirectView.as_view(pattern_name="complaints:work_list"), name="home"),
     path("inloggen/", core_views.LoginView.as_view(), name="login"),
     path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
-    path("klachten/", include("klachtbeheer.complaints.urls")),
+    path("klachten/", include("klachtbeheer.casework.urls")),
     path("brieven/", include("klachtbeheer.letters.urls")),
     path("e-mail/", include("klachtbeheer.mailintake.urls")),
     path("", include("klachtbeheer.reporting.urls")),

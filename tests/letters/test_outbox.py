@@ -141,7 +141,7 @@ def test_failed_for_good_is_shown_to_the_quality_manager_who_can_retry(
 
 
 def test_reminders_and_digests_are_marked_automatic(world, smtp):
-    from tests.letters.test_tick import overdue_complaint, tick_at
+    from tests.reminders.test_tick import overdue_complaint, tick_at
 
     overdue_complaint(world)
     tick_at(2026, 3, 11, 8)

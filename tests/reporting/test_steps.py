@@ -214,7 +214,7 @@ def test_the_survey_is_only_open_after_closing_and_for_a_while(world, clock):
 
 def test_the_daily_tick_queues_the_reminder_for_an_overdue_measure(world, assessing):
     from klachtbeheer.letters.models import OutgoingMessage
-    from klachtbeheer.letters.services import tick_run
+    from klachtbeheer.reminders.services import tick_run
 
     complaint_services.complaint_record_verdict(
         actor=world.qm,

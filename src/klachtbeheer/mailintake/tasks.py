@@ -20,14 +20,13 @@ from django.tasks import default_task_backend, task
 from django.tasks.signals import task_finished
 
 from klachtbeheer.core import clock
+from klachtbeheer.mailintake.imap import ImapConfig, poll_mailbox
 
 logger = logging.getLogger(__name__)
 
 
 @task()
 def periodic_poll() -> dict:
-    from klachtbeheer.mailintake.imap import ImapConfig, poll_mailbox
-
     try:
         config = ImapConfig.from_settings()
         if not config.configured:

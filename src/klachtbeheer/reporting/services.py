@@ -30,7 +30,11 @@ from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureEr
 from klachtbeheer.organisation.models import Role
 from klachtbeheer.organisation.selectors import role_of
 from klachtbeheer.reporting.models import VERY_UNHAPPY, Satisfaction, SatisfactionResponse
-from klachtbeheer.reporting.selectors import measures_overdue, measures_visible_to
+from klachtbeheer.reporting.selectors import (
+    measures_overdue,
+    measures_visible_to,
+    satisfaction_visible_to,
+)
 
 # --- measures (ISO 9001 10.2) ---------------------------------------------------------
 
@@ -322,8 +326,6 @@ def satisfaction_record(
 @transaction.atomic(durable=True)
 def satisfaction_follow_up(*, actor, response_id: int, note: str) -> SatisfactionResponse:
     """The quality manager records what was done about a very unhappy answer."""
-    from klachtbeheer.reporting.selectors import satisfaction_visible_to
-
     if role_of(actor) != Role.QUALITY_MANAGER:
         raise NotAllowed(
             "quality_manager_only", _("Only the quality manager follows up these answers.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from klachtbeheer.complaints import views
+from klachtbeheer.casework import views
 
 app_name = "complaints"
 urlpatterns = [

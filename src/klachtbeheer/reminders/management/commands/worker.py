@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django_tasks_db.management.commands import db_worker
 
-from klachtbeheer.letters import tasks
+from klachtbeheer.letters.services import process_outbox
+from klachtbeheer.letters.tasks import enqueue_once
+from klachtbeheer.reminders.tasks import schedule_tick
 
 
 class Command(db_worker.Command):
@@ -25,6 +27,6 @@ class Command(db_worker.Command):
 
     def handle(self, *args, **options):
         self.configure_logging(options["verbosity"])
-        tasks.schedule_tick(now=True)
-        tasks.enqueue_once(tasks.process_outbox)
+        schedule_tick(now=True)
+        enqueue_once(process_outbox)
         return super().handle(*args, **options)

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from klachtbeheer.letters.constants import MessageKind
 from klachtbeheer.letters.models import LetterSettings, OutgoingMessage
-from klachtbeheer.letters.services import tick_run
+from klachtbeheer.reminders.services import tick_run
 from tests.factories import ComplaintFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,8 @@ def test_the_tick_prunes_old_finished_task_rows(world):
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    from klachtbeheer.letters.tasks import process_outbox, prune_finished_tasks
+    from klachtbeheer.letters.services import process_outbox
+    from klachtbeheer.letters.tasks import prune_finished_tasks
 
     old, recent, waiting = (process_outbox.enqueue() for _ in range(3))
     DBTaskResult.objects.filter(id=old.id).update(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from klachtbeheer.letters.services import outbox_deliver_due, tick_run
+from klachtbeheer.letters.services import outbox_deliver_due
+from klachtbeheer.reminders.services import tick_run
 
 
 class Command(BaseCommand):
