@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from klachtbeheer.complaints import services, steps
-from klachtbeheer.complaints.forms import STEP_FORMS, RegisterComplaintForm, WorkListFilterForm
+from klachtbeheer.complaints.forms import RegisterComplaintForm, WorkListFilterForm
 from klachtbeheer.complaints.models import Attachment, EventKind, LetterKind
 from klachtbeheer.complaints.selectors import (
     WorkListFilters,
@@ -121,7 +121,7 @@ def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
     except ValueError:
         raise Http404(_("Unknown step.")) from None
     complaint = complaint_for(request.user, reference=reference, via="")
-    form_class = STEP_FORMS[the_step]
+    form_class = steps.step_spec(the_step).form
     allowed = the_step in available_steps(request.user, complaint)
     form = form_class(*_form_data(request))
     if request.method == "POST" and allowed and form.is_valid():
@@ -130,7 +130,7 @@ def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
                 the_step,
                 actor=request.user,
                 reference=reference,
-                arguments=steps.arguments_from_form(the_step, form.cleaned_data),
+                arguments=form.service_arguments(),
             )
         except ProcedureError as error:
             form.add_error(None, str(error))

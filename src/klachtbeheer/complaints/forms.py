@@ -12,6 +12,7 @@ from klachtbeheer.complaints.models import (
     ContactChannel,
     Verdict,
 )
+from klachtbeheer.complaints.registry import input_for
 from klachtbeheer.complaints.services import MAX_ATTACHMENT_BYTES
 from klachtbeheer.complaints.workflow import State, Step
 from klachtbeheer.core import clock
@@ -72,6 +73,14 @@ class StaffForm(forms.Form):
         for name, texts in self.error_texts.items():
             if name in self.fields:
                 self.fields[name].error_messages.update(texts)
+
+    def service_arguments(self) -> dict:
+        """The keyword arguments of the step's service (besides actor and reference).
+
+        A step form's fields are named as its service's arguments; forms whose
+        input differs in shape (a list of measures, a chosen user) say so here.
+        """
+        return {name: self.cleaned_data[name] for name in self.fields}
 
 
 class RegisterComplaintForm(StaffForm):
@@ -153,6 +162,13 @@ class RegisterComplaintForm(StaffForm):
         self.user = user
         self.kept = None  # the scan kept from an earlier submit with errors
         self.fields["manager_concerned"].queryset = district_manager_choices()
+
+    def service_arguments(self) -> dict:
+        manager = self.cleaned_data["manager_concerned"]
+        return {
+            "manager_concerned_id": manager.pk if manager is not None else None,
+            "employee_concerned": self.cleaned_data["employee_concerned"],
+        }
         if not self.is_bound:
             self.initial.setdefault("received_on", clock.today())
 
@@ -224,12 +240,14 @@ class RegisterComplaintForm(StaffForm):
             discard_kept(token, user=self.user)
 
 
+@input_for(Step.REOPEN)
 class ReasonForm(StaffForm):
     error_texts = {"reason": {"required": _("Give the reason.")}}
 
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
+@input_for(Step.REJECT)
 class RejectForm(StaffForm):
     error_texts = {"reason": {"required": _("Say why this is not a complaint.")}}
 
@@ -240,6 +258,7 @@ class RejectForm(StaffForm):
     )
 
 
+@input_for(Step.LOG_CONTACT_ATTEMPT)
 class ContactAttemptForm(StaffForm):
     error_texts = {
         "at": {
@@ -260,6 +279,7 @@ class ContactAttemptForm(StaffForm):
         self.initial.setdefault("at", timezone.localtime().replace(second=0, microsecond=0))
 
 
+@input_for(Step.RECORD_CONTACT)
 class ContactForm(StaffForm):
     error_texts = {
         "on": {
@@ -285,6 +305,7 @@ class ContactForm(StaffForm):
         self.initial.setdefault("on", clock.today())
 
 
+@input_for(Step.WITHDRAW)
 class WithdrawForm(StaffForm):
     error_texts = {"summary": {"required": _("Describe the misunderstanding.")}}
 
@@ -297,6 +318,7 @@ class WithdrawForm(StaffForm):
     )
 
 
+@input_for(Step.PLAN_MEETING)
 class PlanMeetingForm(StaffForm):
     error_texts = {
         "at": {
@@ -310,6 +332,7 @@ class PlanMeetingForm(StaffForm):
     location = forms.CharField(label=_("Place"), max_length=200)
 
 
+@input_for(Step.HOLD_MEETING)
 class HoldMeetingForm(StaffForm):
     error_texts = {
         "held_on": {
@@ -327,6 +350,7 @@ class HoldMeetingForm(StaffForm):
         self.initial.setdefault("held_on", clock.today())
 
 
+@input_for(Step.WAIVE_MEETING)
 class WaiveMeetingForm(StaffForm):
     error_texts = {"reason": {"required": _("Say why there is no meeting.")}}
 
@@ -337,6 +361,7 @@ class WaiveMeetingForm(StaffForm):
     )
 
 
+@input_for(Step.RECORD_VERDICT)
 class VerdictForm(StaffForm):
     error_texts = {
         "verdict": {"required": _("Choose the verdict.")},
@@ -419,7 +444,21 @@ class VerdictForm(StaffForm):
             )
         return data
 
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        owner = data.get("measure_owner")
+        return {
+            "verdict": data["verdict"],
+            "reasons": data["reasons"],
+            "measures": data["measure_list"],
+            "no_measures": data["no_measures"],
+            "category_ids": [category.pk for category in data.get("categories") or ()],
+            "measure_owner_id": owner.pk if owner is not None else None,
+            "measures_due_on": data.get("measures_due_on"),
+        }
 
+
+@input_for(Step.SEND_DECISION)
 class SendDecisionForm(StaffForm):
     error_texts = {
         "sent_on": {
@@ -435,10 +474,13 @@ class SendDecisionForm(StaffForm):
         self.initial.setdefault("sent_on", clock.today())
 
 
+@input_for(Step.ACCEPT)
+@input_for(Step.CLOSE)
 class CloseForm(StaffForm):
     pass
 
 
+@input_for(Step.EXTEND)
 class ExtendForm(StaffForm):
     error_texts = {
         "until": {
@@ -456,6 +498,7 @@ class ExtendForm(StaffForm):
     )
 
 
+@input_for(Step.REASSIGN)
 class ReassignForm(StaffForm):
     error_texts = {
         "handler": {
@@ -472,7 +515,14 @@ class ReassignForm(StaffForm):
         super().__init__(*args, **kwargs)
         self.fields["handler"].queryset = assignable_handlers()
 
+    def service_arguments(self) -> dict:
+        return {
+            "handler_id": self.cleaned_data["handler"].pk,
+            "reason": self.cleaned_data["reason"],
+        }
 
+
+@input_for(Step.SET_PERSON_CONCERNED)
 class PersonConcernedForm(StaffForm):
     error_texts = {
         "manager_concerned": {"invalid_choice": _("Choose a district manager from the list.")},
@@ -493,13 +543,22 @@ class PersonConcernedForm(StaffForm):
         super().__init__(*args, **kwargs)
         self.fields["manager_concerned"].queryset = district_manager_choices()
 
+    def service_arguments(self) -> dict:
+        manager = self.cleaned_data["manager_concerned"]
+        return {
+            "manager_concerned_id": manager.pk if manager is not None else None,
+            "employee_concerned": self.cleaned_data["employee_concerned"],
+        }
 
+
+@input_for(Step.ADD_NOTE)
 class NoteForm(StaffForm):
     error_texts = {"text": {"required": _("Write the note.")}}
 
     text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
+@input_for(Step.ADD_ATTACHMENT)
 class AttachmentForm(StaffForm):
     error_texts = {
         "upload": {"required": _("Choose a file."), "empty": _("The chosen file is empty.")},
@@ -507,27 +566,6 @@ class AttachmentForm(StaffForm):
 
     upload = forms.FileField(label=_("File"))
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
-
-
-STEP_FORMS: dict[Step, type[forms.Form]] = {
-    Step.ACCEPT: CloseForm,
-    Step.REJECT: RejectForm,
-    Step.LOG_CONTACT_ATTEMPT: ContactAttemptForm,
-    Step.RECORD_CONTACT: ContactForm,
-    Step.WITHDRAW: WithdrawForm,
-    Step.PLAN_MEETING: PlanMeetingForm,
-    Step.HOLD_MEETING: HoldMeetingForm,
-    Step.WAIVE_MEETING: WaiveMeetingForm,
-    Step.RECORD_VERDICT: VerdictForm,
-    Step.SEND_DECISION: SendDecisionForm,
-    Step.CLOSE: CloseForm,
-    Step.REOPEN: ReasonForm,
-    Step.EXTEND: ExtendForm,
-    Step.REASSIGN: ReassignForm,
-    Step.SET_PERSON_CONCERNED: PersonConcernedForm,
-    Step.ADD_NOTE: NoteForm,
-    Step.ADD_ATTACHMENT: AttachmentForm,
-}
 
 
 TERM_CHOICES = [

@@ -20,8 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import translation
+
 from klachtbeheer.complaints.models import EventKind, LetterKind
-from klachtbeheer.complaints.workflow import State, Step
+from klachtbeheer.complaints.workflow import TRANSITIONS, State, Step
 
 
 @dataclass
@@ -115,3 +117,36 @@ def primary_step(state: str) -> Step | None:
         if State(state) in spec.primary_in:
             return spec.step
     return None
+
+
+def registry_table() -> str:
+    """The registry as a Markdown table (`docs/steps.md`; a test keeps that file current)."""
+    rows = [
+        "| step | Dutch | API name | from → to | event | letter owed | kind | who | form | service |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for spec in STEPS.values():
+        with translation.override("nl"):
+            dutch = str(spec.step.label)
+        with translation.override("en"):
+            table = TRANSITIONS[spec.step]
+            moves = ", ".join(
+                f"{before.value} → {table[before].value}"
+                if before != table[before]
+                else before.value
+                for before in State
+                if before in table
+            )
+            if all(before == after for before, after in TRANSITIONS[spec.step].items()):
+                moves = "keeps the state: " + moves
+            kind = (
+                "next step" if spec.primary_in else ("moves on" if spec.moves_on else "side step")
+            )
+            rows.append(
+                f"| {spec.step.label} | {dutch} | `{spec.name}` | {moves} | `{spec.event.value}` "
+                f"| {spec.letter.label if spec.letter else '—'} | {kind} "
+                f"| {'quality manager' if spec.quality_manager_only else 'handler'} "
+                f"| `{spec.form.__name__ if spec.form else '?'}` "
+                f"| `{spec.service.__name__ if spec.service else '?'}` |"
+            )
+    return "\n".join(rows) + "\n"

@@ -12,6 +12,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.models import AccessLog, Complaint, Event
+from klachtbeheer.complaints.registry import STEPS
 from klachtbeheer.complaints.terms import (
     TermState,
     WorkCalendar,
@@ -19,11 +20,7 @@ from klachtbeheer.complaints.terms import (
     deadline_on,
     term_state,
 )
-from klachtbeheer.complaints.workflow import (
-    QUALITY_MANAGER_STEPS,
-    Step,
-    steps_from,
-)
+from klachtbeheer.complaints.workflow import Step, steps_from
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import NotFoundOrNoAccess
 from klachtbeheer.organisation.models import Organisation, Role
@@ -130,7 +127,7 @@ def complaint_terms(
 def available_steps(user, complaint: Complaint) -> list[Step]:
     steps = steps_from(complaint.state)
     if role_of(user) != Role.QUALITY_MANAGER:
-        steps = [step for step in steps if step not in QUALITY_MANAGER_STEPS]
+        steps = [step for step in steps if not STEPS[step].quality_manager_only]
     return steps
 
 

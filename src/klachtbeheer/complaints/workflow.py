@@ -78,9 +78,6 @@ TRANSITIONS: dict[Step, dict[State, State]] = {
     Step.ADD_ATTACHMENT: {s: s for s in State},
 }
 
-# Steps only the quality manager takes.
-QUALITY_MANAGER_STEPS = frozenset({Step.REASSIGN})
-
 # The order in which the complaint page offers the steps.
 STEP_ORDER: tuple[Step, ...] = tuple(Step)
 

@@ -32,7 +32,7 @@ from ninja.openapi.docs import Swagger
 from ninja.security import APIKeyHeader, HttpBearer
 
 from klachtbeheer.complaints import steps as step_table
-from klachtbeheer.complaints.forms import STEP_FORMS, RegisterComplaintForm, WorkListFilterForm
+from klachtbeheer.complaints.forms import RegisterComplaintForm, WorkListFilterForm
 from klachtbeheer.complaints.models import Complaint, Event
 from klachtbeheer.complaints.selectors import (
     WorkListFilters,
@@ -785,13 +785,13 @@ def _take_step(request, reference: str, step: Step, payload: Schema):
     if step == Step.RECORD_VERDICT:
         values["measures"] = "\n".join(values.get("measures") or [])
     values = {k: v for k, v in values.items() if v is not None and v is not False}
-    form = STEP_FORMS[step](data=values, files=form_files)
-    data = _valid(form)
+    form = step_table.step_spec(step).form(data=values, files=form_files)
+    _valid(form)
     step_table.run_step(
         step,
         actor=request.auth,
         reference=complaint.reference,
-        arguments=step_table.arguments_from_form(step, data),
+        arguments=form.service_arguments(),
     )
     fresh = complaint_for(request.auth, reference=complaint.reference, via="")
     return Status(200, _detail(request.auth, fresh))

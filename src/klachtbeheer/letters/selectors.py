@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 
 from klachtbeheer.complaints.models import Complaint, LetterKind
+from klachtbeheer.complaints.registry import STEPS
 from klachtbeheer.complaints.selectors import complaints_visible_to
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core import clock
@@ -78,12 +79,11 @@ def decision_preview(complaint: Complaint) -> tuple[LetterDraft | None, str]:
 
 
 # Steps after which the complaint page's next stop is the letter they owe.
-STEPS_THAT_OWE_A_LETTER = frozenset({Step.REJECT, Step.WITHDRAW, Step.PLAN_MEETING, Step.EXTEND})
-
-
 def letter_to_review_url(complaint: Complaint, step: Step) -> str | None:
     """Where to go after `step`: the page of the letter it owes, to check and send it."""
-    if step not in STEPS_THAT_OWE_A_LETTER:
+    # The decision letter has a step of its own (send the decision); the others are
+    # checked and sent on their letter's page right after the step that owes them.
+    if STEPS[step].letter in (None, LetterKind.DECISION):
         return None
     due = (
         complaint.letters_due.filter(sent_on__isnull=True, cancelled_on__isnull=True)

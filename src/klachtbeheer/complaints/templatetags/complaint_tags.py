@@ -12,7 +12,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.models import Channel, ContactChannel, EventKind, LetterKind, Verdict
-from klachtbeheer.complaints.workflow import State, Step
+from klachtbeheer.complaints.registry import STEPS, primary_step
+from klachtbeheer.complaints.workflow import ENDED_STATES, State, Step
 
 register = template.Library()
 
@@ -45,9 +46,6 @@ def term_class(status: str) -> str:
     return TERM_CLASSES.get(str(status), "kb-tag--neutral")
 
 
-ENDED_STATES = {State.CLOSED, State.WITHDRAWN, State.NOT_A_COMPLAINT}
-
-
 @register.filter
 def state_class(state: str) -> str:
     if state in ENDED_STATES:
@@ -59,33 +57,18 @@ def state_class(state: str) -> str:
 
 # --- Steps -----------------------------------------------------------------
 
-# The step that moves a complaint on from each state: shown as the primary button.
-PRIMARY_STEP = {
-    State.RECEIVED: Step.ACCEPT,
-    State.ACCEPTED: Step.RECORD_CONTACT,
-    State.CONTACTED: Step.PLAN_MEETING,
-    State.MEETING_PLANNED: Step.HOLD_MEETING,
-    State.ASSESSING: Step.RECORD_VERDICT,
-    State.DECIDED: Step.SEND_DECISION,
-    State.DECISION_SENT: Step.CLOSE,
-}
-# Steps that do not move the procedure on: offered as plain links under the buttons.
-SIDE_STEPS = {
-    Step.ADD_NOTE,
-    Step.ADD_ATTACHMENT,
-    Step.EXTEND,
-    Step.REASSIGN,
-    Step.SET_PERSON_CONCERNED,
-}
-
 
 @register.simple_tag
 def split_steps(steps: list[Step], state: str) -> dict[str, Any]:
-    """{"primary": step or None, "main": [...], "other": [...]}: how the page groups actions."""
-    wanted = PRIMARY_STEP.get(State(state))
+    """{"primary": step or None, "main": [...], "other": [...]}: how the page groups actions.
+
+    From the step registry: the step that moves the complaint on from this state
+    is the main button, other steps that move it on are buttons, side steps links.
+    """
+    wanted = primary_step(state)
     primary = wanted if wanted in steps else None
-    main = [s for s in steps if s != primary and s not in SIDE_STEPS]
-    other = [s for s in steps if s in SIDE_STEPS]
+    main = [s for s in steps if s != primary and STEPS[s].moves_on]
+    other = [s for s in steps if not STEPS[s].moves_on]
     return {"primary": primary, "main": main, "other": other}
 
 
