@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from klachtbeheer.complaints.models import LetterKind
+from klachtbeheer.complaints.models import EventKind, LetterKind
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.letters import services
 from klachtbeheer.letters.constants import MessageStatus
@@ -50,6 +50,7 @@ def test_a_letter_arrives_with_headers_text_and_pdf(world, smtp):
     # The timeline says it went, as the system, to the complainant.
     event = complaint.events.filter(data__letter_sent=True).get()
     assert event.actor is None and not event.internal
+    assert event.kind == EventKind.LETTER_SENT  # its own kind, not a note
     # Nothing more to send: a second run sends nothing twice.
     assert services.outbox_deliver_due().sent == 0
     assert len(smtp.recorder.accepted) == 1

@@ -122,7 +122,8 @@ def primary_step(state: str) -> Step | None:
 def registry_table() -> str:
     """The registry as a Markdown table (`docs/steps.md`; a test keeps that file current)."""
     rows = [
-        "| step | Dutch | API name | from → to | event | letter owed | kind | who | form | service |",
+        "| step | Dutch | API name | from → to | event | letter owed | kind | who | form "
+        "| service |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for spec in STEPS.values():

@@ -38,7 +38,7 @@ from klachtbeheer.complaints.selectors import complaint_for
 from klachtbeheer.complaints.signals import complaint_registered, step_taken
 from klachtbeheer.complaints.workflow import State, Step, next_state
 from klachtbeheer.core import clock
-from klachtbeheer.core.audit import audit
+from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode, role_of
@@ -120,7 +120,7 @@ def _commit_step(
         data=data,
         internal=internal,
     )
-    audit(actor=actor, action=f"complaint.{step.value}", target=complaint, **data)
+    audit(actor=actor, action=AuditAction(f"complaint.{step.value}"), target=complaint, **data)
     return complaint
 
 
@@ -293,7 +293,7 @@ def complaint_register(
     )
     audit(
         actor=actor,
-        action="complaint.register",
+        action=AuditAction.COMPLAINT_REGISTER,
         target=complaint,
         reference=complaint.reference,
         channel=channel,
@@ -369,7 +369,7 @@ def complaint_receive_message(
     complaint.save(update_fields=["updated_at"])
     audit(
         actor=by,
-        action="complaint.message_received",
+        action=AuditAction.COMPLAINT_MESSAGE_RECEIVED,
         target=complaint,
         channel=channel,
         attachments=len(attachments),
@@ -741,7 +741,7 @@ def complaint_add_attachment(
     complaint.save(update_fields=["updated_at"])
     audit(
         actor=actor,
-        action="complaint.attachment",
+        action=AuditAction.COMPLAINT_ATTACHMENT,
         target=complaint,
         attachment=attachment.pk,
         sha256=attachment.sha256,

@@ -29,6 +29,59 @@ class AppendOnlyModel(models.Model):
         raise RuntimeError(f"{type(self).__name__} rows are append-only")
 
 
+class AuditAction(models.TextChoices):
+    # Complaints: registration, messages, status links.
+    COMPLAINT_REGISTER = "complaint.register", _("Complaint registered")
+    COMPLAINT_MESSAGE_RECEIVED = "complaint.message_received", _("Message from the complainant")
+    COMPLAINT_STATUS_LINK = "complaint.status_link", _("Status link made")
+    # Complaints: the steps of the procedure (complaint.<step>).
+    COMPLAINT_ACCEPT = "complaint.accept", _("Step: accepted as a complaint")
+    COMPLAINT_REJECT = "complaint.reject", _("Step: not a complaint")
+    COMPLAINT_CONTACT_ATTEMPT = "complaint.contact_attempt", _("Step: contact attempt")
+    COMPLAINT_RECORD_CONTACT = "complaint.record_contact", _("Step: contact recorded")
+    COMPLAINT_WITHDRAW = "complaint.withdraw", _("Step: withdrawn")
+    COMPLAINT_PLAN_MEETING = "complaint.plan_meeting", _("Step: meeting planned")
+    COMPLAINT_HOLD_MEETING = "complaint.hold_meeting", _("Step: meeting held")
+    COMPLAINT_WAIVE_MEETING = "complaint.waive_meeting", _("Step: no meeting")
+    COMPLAINT_RECORD_VERDICT = "complaint.record_verdict", _("Step: verdict recorded")
+    COMPLAINT_SEND_DECISION = "complaint.send_decision", _("Step: decision sent")
+    COMPLAINT_CLOSE = "complaint.close", _("Step: closed")
+    COMPLAINT_REOPEN = "complaint.reopen", _("Step: reopened")
+    COMPLAINT_EXTEND = "complaint.extend", _("Step: term extended")
+    COMPLAINT_REASSIGN = "complaint.reassign", _("Step: reassigned")
+    COMPLAINT_PERSON_CONCERNED = "complaint.person_concerned", _("Step: person concerned")
+    COMPLAINT_NOTE = "complaint.note", _("Step: note")
+    COMPLAINT_ATTACHMENT = "complaint.attachment", _("Step: attachment")
+    # Public intake and the API's keys and tokens.
+    INTAKE_REGISTERED = "intake.registered", _("Form submission registered")
+    INTAKE_HELD_FOR_REVIEW = "intake.held_for_review", _("Form submission held for review")
+    INTAKE_ACCEPTED = "intake.accepted", _("Held submission accepted")
+    INTAKE_REJECTED = "intake.rejected", _("Held submission rejected")
+    INTAKE_API_KEY_CREATED = "intake.api_key_created", _("Site key made")
+    INTAKE_API_KEY_CHANGED = "intake.api_key_changed", _("Site key changed")
+    INTAKE_STAFF_TOKEN_CREATED = "intake.staff_token_created", _("Personal API token made")
+    INTAKE_STAFF_TOKEN_REVOKED = "intake.staff_token_revoked", _("Personal API token revoked")
+    # E-mail intake: what became of a message, automatically or after review.
+    MAILINTAKE_COMPLAINT = "mailintake.complaint", _("E-mail became a complaint")
+    MAILINTAKE_REPLY = "mailintake.reply", _("E-mail added to a complaint")
+    MAILINTAKE_IGNORED_AUTO = "mailintake.ignored_auto", _("Automatic e-mail ignored")
+    MAILINTAKE_NEEDS_REVIEW = "mailintake.needs_review", _("E-mail waits for review")
+    MAILINTAKE_REVIEW_COMPLAINT = "mailintake.review.complaint", _("Reviewed e-mail: complaint")
+    MAILINTAKE_REVIEW_REPLY = "mailintake.review.reply", _("Reviewed e-mail: reply")
+    MAILINTAKE_REVIEW_IGNORED = "mailintake.review.ignored", _("Reviewed e-mail: ignored")
+    # Letters and the outbox.
+    LETTER_SEND = "letter.send", _("Letter sent")
+    LETTER_POSTED = "letter.posted", _("Letter posted")
+    OUTBOX_RETRY = "outbox.retry", _("E-mail sent again")
+    # Register and analysis.
+    CATEGORY_SAVE = "category.save", _("Category saved")
+    MEASURE_UPDATE = "measure.update", _("Measure updated")
+    MEASURE_REMINDER = "measure.reminder", _("Measure reminder sent")
+    SATISFACTION_ANSWER = "satisfaction.answer", _("Survey answered")
+    SATISFACTION_VERY_UNHAPPY = "satisfaction.very_unhappy", _("Survey: very dissatisfied")
+    SATISFACTION_FOLLOW_UP = "satisfaction.follow_up", _("Survey answer followed up")
+
+
 class AuditEntry(AppendOnlyModel):
     """Who did what to which object, written in the same transaction as the change."""
 
@@ -42,7 +95,7 @@ class AuditEntry(AppendOnlyModel):
         related_name="+",
         help_text=_("Empty when the system acted."),
     )
-    action = models.CharField(_("action"), max_length=64)
+    action = models.CharField(_("action"), max_length=64, choices=AuditAction.choices)
     target_type = models.CharField(_("object type"), max_length=64)
     target_id = models.CharField(_("object id"), max_length=64)
     data = models.JSONField(_("details"), default=dict, blank=True)

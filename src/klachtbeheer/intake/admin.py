@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.core.audit import audit
+from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.intake import services
 from klachtbeheer.intake.models import IntakeApiKey, StaffToken, Submission
 
@@ -28,7 +28,9 @@ class IntakeApiKeyAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         audit(
             actor=request.user,
-            action="intake.api_key_changed" if change else "intake.api_key_created",
+            action=AuditAction.INTAKE_API_KEY_CHANGED
+            if change
+            else AuditAction.INTAKE_API_KEY_CREATED,
             target=obj,
             name=obj.name,
             active=obj.is_active,

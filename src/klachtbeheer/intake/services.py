@@ -24,7 +24,7 @@ from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Channel, Complaint
 from klachtbeheer.complaints.workflow import Step, next_state
 from klachtbeheer.core import clock
-from klachtbeheer.core.audit import audit
+from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.intake import files
 from klachtbeheer.intake.models import (
@@ -164,7 +164,7 @@ def _new_status_link(*, submission: Submission | None = None, complaint=None) ->
 def status_link_create(*, actor, complaint: Complaint) -> str:
     """A new status link for a complaint registered by staff (e.g. to print in a letter)."""
     token = _new_status_link(complaint=complaint)
-    audit(actor=actor, action="complaint.status_link", target=complaint)
+    audit(actor=actor, action=AuditAction.COMPLAINT_STATUS_LINK, target=complaint)
     return token
 
 
@@ -235,7 +235,7 @@ def submission_receive(
         token = _new_status_link(submission=submission)
         audit(
             actor=None,
-            action="intake.held_for_review",
+            action=AuditAction.INTAKE_HELD_FOR_REVIEW,
             target=submission,
             reasons=list(spam_reasons),
             source=source,
@@ -249,7 +249,7 @@ def submission_receive(
     token = _new_status_link(submission=submission, complaint=complaint)
     audit(
         actor=None,
-        action="intake.registered",
+        action=AuditAction.INTAKE_REGISTERED,
         target=submission,
         reference=complaint.reference,
         source=source,
@@ -288,7 +288,7 @@ def submission_accept(*, actor, submission_id: int, note: str = "") -> Complaint
     StatusLink.objects.filter(submission=submission).update(complaint=complaint)
     audit(
         actor=actor,
-        action="intake.accepted",
+        action=AuditAction.INTAKE_ACCEPTED,
         target=submission,
         reference=complaint.reference,
         reasons=submission.spam_reasons,
@@ -311,7 +311,12 @@ def submission_reject(*, actor, submission_id: int, note: str) -> Submission:
     submission.decided_by = actor
     submission.decision_note = note
     submission.save()
-    audit(actor=actor, action="intake.rejected", target=submission, reasons=submission.spam_reasons)
+    audit(
+        actor=actor,
+        action=AuditAction.INTAKE_REJECTED,
+        target=submission,
+        reasons=submission.spam_reasons,
+    )
     return submission
 
 
@@ -376,7 +381,7 @@ def api_key_create(*, actor, name: str) -> tuple[IntakeApiKey, str]:
         raise ProcedureError("name_taken", _("There is already a key for this site."))
     secret, prefix, key_hash = new_api_key_secret()
     key = IntakeApiKey.objects.create(name=name, prefix=prefix, key_hash=key_hash)
-    audit(actor=actor, action="intake.api_key_created", target=key, name=name)
+    audit(actor=actor, action=AuditAction.INTAKE_API_KEY_CREATED, target=key, name=name)
     return key, secret
 
 
@@ -405,7 +410,7 @@ def staff_token_create(*, actor, name: str) -> tuple[StaffToken, str]:
         key_hash=_hash(secret),
         expires_at=clock.now() + dt.timedelta(days=settings.INTAKE_STAFF_TOKEN_DAYS),
     )
-    audit(actor=actor, action="intake.staff_token_created", target=token, name=token.name)
+    audit(actor=actor, action=AuditAction.INTAKE_STAFF_TOKEN_CREATED, target=token, name=token.name)
     return token, secret
 
 
@@ -417,7 +422,7 @@ def staff_token_revoke(*, actor, token_id: int) -> None:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
-        audit(actor=actor, action="intake.staff_token_revoked", target=token)
+        audit(actor=actor, action=AuditAction.INTAKE_STAFF_TOKEN_REVOKED, target=token)
 
 
 def staff_user_for(secret: str):

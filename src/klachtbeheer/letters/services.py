@@ -39,7 +39,7 @@ from klachtbeheer.complaints.models import (
 )
 from klachtbeheer.complaints.selectors import complaint_for
 from klachtbeheer.core import clock
-from klachtbeheer.core.audit import audit
+from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, ProcedureError
 from klachtbeheer.letters.constants import DeliveryChannel, MessageKind, MessageStatus
 from klachtbeheer.letters.content import (
@@ -203,7 +203,7 @@ def letter_send(*, actor, reference: str, due_id: int) -> Letter:
     letter = letter_issue(complaint=complaint, due=due, actor=actor)
     audit(
         actor=actor,
-        action="letter.send",
+        action=AuditAction.LETTER_SEND,
         target=complaint,
         letter=str(letter.uid),
         kind=letter.kind,
@@ -274,7 +274,7 @@ def letter_mark_posted(*, actor, reference: str, uid: str) -> Letter:
     if letter.due_id:
         LetterDue.objects.filter(pk=letter.due_id, sent_on__isnull=True).update(sent_on=today)
     _letter_sent_event(letter, actor=actor, sent_on=today)
-    audit(actor=actor, action="letter.posted", target=complaint, letter=str(letter.uid))
+    audit(actor=actor, action=AuditAction.LETTER_POSTED, target=complaint, letter=str(letter.uid))
     letter.refresh_from_db()
     return letter
 
@@ -566,7 +566,7 @@ def message_retry(*, actor, token: str) -> OutgoingMessage:
         status=MessageStatus.QUEUED, attempts=0, next_attempt_at=clock.now(), last_error=""
     )
     target = message.complaint if message.complaint_id else message
-    audit(actor=actor, action="outbox.retry", target=target, message=message.message_id)
+    audit(actor=actor, action=AuditAction.OUTBOX_RETRY, target=target, message=message.message_id)
     transaction.on_commit(outbox_wake)
     message.refresh_from_db()
     return message

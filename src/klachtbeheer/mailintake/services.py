@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Channel, ComplainantType, Complaint
 from klachtbeheer.core import clock
-from klachtbeheer.core.audit import audit
+from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, ProcedureError
 from klachtbeheer.mailintake.constants import InboundSource, InboundStatus, problem
 from klachtbeheer.mailintake.models import InboundMessage, raw_message_path
@@ -278,7 +278,12 @@ def _process(parsed: ParsedMessage, **row: Any) -> InboundMessage:
 def _store(parsed: ParsedMessage, *, status: str, problems, **row: Any) -> InboundMessage:
     message = _new_row(parsed, **row, status=status, problems=problems)
     message.save()
-    audit(actor=None, action=f"mailintake.{status}", target=message, key=message.message_key)
+    audit(
+        actor=None,
+        action=AuditAction(f"mailintake.{status}"),
+        target=message,
+        key=message.message_key,
+    )
     return message
 
 
@@ -295,7 +300,12 @@ def _make_complaint(parsed: ParsedMessage, **row: Any) -> InboundMessage:
     message = _new_row(parsed, **row, status=InboundStatus.COMPLAINT)
     message.complaint = complaint
     message.save()
-    audit(actor=None, action="mailintake.complaint", target=message, reference=complaint.reference)
+    audit(
+        actor=None,
+        action=AuditAction.MAILINTAKE_COMPLAINT,
+        target=message,
+        reference=complaint.reference,
+    )
     return message
 
 
@@ -314,7 +324,12 @@ def _add_reply(parsed: ParsedMessage, complaint: Complaint, **row: Any) -> Inbou
     message = _new_row(parsed, **row, status=InboundStatus.REPLY)
     message.complaint = complaint
     message.save()
-    audit(actor=None, action="mailintake.reply", target=message, reference=complaint.reference)
+    audit(
+        actor=None,
+        action=AuditAction.MAILINTAKE_REPLY,
+        target=message,
+        reference=complaint.reference,
+    )
     return message
 
 
@@ -356,7 +371,7 @@ def _reviewed(message: InboundMessage, *, actor, status: str, note: str, complai
     message.save()
     audit(
         actor=actor,
-        action=f"mailintake.review.{status}",
+        action=AuditAction(f"mailintake.review.{status}"),
         target=message,
         reference=complaint.reference if complaint is not None else None,
     )

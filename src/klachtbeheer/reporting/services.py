@@ -25,7 +25,7 @@ from klachtbeheer.complaints.models import (
 )
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.core import clock
-from klachtbeheer.core.audit import audit
+from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.organisation.models import Role
 from klachtbeheer.organisation.selectors import role_of
@@ -130,7 +130,7 @@ def measure_update(*, actor, measure_id: int, progress: MeasureProgress) -> Meas
         text=measure.description,
         data={"measure": measure.pk, **changed},
     )
-    audit(actor=actor, action="measure.update", target=measure, **changed)
+    audit(actor=actor, action=AuditAction.MEASURE_UPDATE, target=measure, **changed)
     return measure
 
 
@@ -212,7 +212,7 @@ def measures_remind_overdue(*, today: dt.date, send) -> int:
                 measure.last_reminded_on = today
                 audit(
                     actor=None,
-                    action="measure.reminder",
+                    action=AuditAction.MEASURE_REMINDER,
                     target=measure,
                     owner=measure.owner_id,
                     due_on=measure.due_on.isoformat(),
@@ -257,7 +257,7 @@ def category_save(
     category.save()
     audit(
         actor=actor,
-        action="category.save",
+        action=AuditAction.CATEGORY_SAVE,
         target=category,
         name=category.name,
         active=category.active,
@@ -316,7 +316,9 @@ def satisfaction_record(
     )
     audit(
         actor=None,
-        action="satisfaction.very_unhappy" if flagged else "satisfaction.answer",
+        action=(
+            AuditAction.SATISFACTION_VERY_UNHAPPY if flagged else AuditAction.SATISFACTION_ANSWER
+        ),
         target=complaint,
         score=score,
     )
@@ -352,5 +354,5 @@ def satisfaction_follow_up(*, actor, response_id: int, note: str) -> Satisfactio
         text=note,
         data={"satisfaction": response.pk},
     )
-    audit(actor=actor, action="satisfaction.follow_up", target=response.complaint)
+    audit(actor=actor, action=AuditAction.SATISFACTION_FOLLOW_UP, target=response.complaint)
     return response
