@@ -449,7 +449,7 @@ def test_closure_days_from_the_database(world):
 def test_extension_changes_the_settlement_term(world):
     from klachtbeheer.complaints.selectors import complaint_terms, work_calendar
     from klachtbeheer.complaints.workflow import Step
-    from tests.factories import ComplaintFactory, take_step, today
+    from tests.factories import ComplaintFactory, send_extension_notice, take_step, today
 
     complaint = ComplaintFactory(contacted=True)
     calendar = work_calendar()
@@ -465,6 +465,10 @@ def test_extension_changes_the_settlement_term(world):
     until = original + dt.timedelta(days=21)
     complaint = take_step(Step.EXTEND, complaint, actor=world.qm, until=until)
     assert complaint.settle_due_on == original  # the original term stays on record
+    # The written notice goes out today, before the term runs out (P3.8): the new date
+    # counts after the four weeks too. (Without it, see tests/test_one_settlement_rule.py.)
+    complaint = send_extension_notice(complaint, actor=world.qm)
+    assert complaint.extension_notice_sent_on == today()
     extended = settle(complaint, late).settle
     assert extended.deadline.due == until
     assert extended.status in (TermStatus.OPEN, TermStatus.AT_RISK)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.models import Channel, ContactChannel, EventKind, LetterKind, Verdict
-from klachtbeheer.complaints.workflow import State, Step
+from klachtbeheer.complaints.workflow import ENDED_STATES, State, Step
 
 register = template.Library()
 
@@ -43,9 +43,6 @@ def term_label(status: str) -> str:
 @register.filter
 def term_class(status: str) -> str:
     return TERM_CLASSES.get(str(status), "kb-tag--neutral")
-
-
-ENDED_STATES = {State.CLOSED, State.WITHDRAWN, State.NOT_A_COMPLAINT}
 
 
 @register.filter
