@@ -27,6 +27,7 @@ from klachtbeheer.complaints.models import (
     LetterKind,
     Verdict,
 )
+from klachtbeheer.complaints.terms import settlement_counted
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import defaults
@@ -337,7 +338,10 @@ def letter_context(
         "functie": function,
         "behandelaar": handler,
         "contact_uiterlijk": dutch_date(complaint.contact_due_on),
-        "afgehandeld_uiterlijk": dutch_date(complaint.settle_due_effective),
+        # The settlement date that counts on the letter's date (P3.8).
+        "afgehandeld_uiterlijk": dutch_date(
+            settlement_counted(complaint.term_facts, today=today).due
+        ),
         "per_email": channel == DeliveryChannel.EMAIL,
     }
     context.update(_kind_context(complaint, due, today=today))
