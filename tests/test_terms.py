@@ -449,7 +449,7 @@ def test_closure_days_from_the_database(world):
 def test_extension_changes_the_settlement_term(world):
     from klachtbeheer.complaints.selectors import complaint_terms, work_calendar
     from klachtbeheer.complaints.workflow import Step
-    from tests.factories import ComplaintFactory, take_step, today
+    from tests.factories import ComplaintFactory, send_extension_notice, take_step, today
 
     complaint = ComplaintFactory(contacted=True)
     calendar = work_calendar()
@@ -465,6 +465,10 @@ def test_extension_changes_the_settlement_term(world):
     until = original + dt.timedelta(days=21)
     complaint = take_step(Step.EXTEND, complaint, actor=world.qm, until=until)
     assert complaint.settle_due_on == original  # the original term stays on record
+    # The written notice goes out today, before the term runs out (P3.8): the new date
+    # counts after the four weeks too. (Without it, see tests/test_one_settlement_rule.py.)
+    complaint = send_extension_notice(complaint, actor=world.qm)
+    assert complaint.extension_notice_sent_on == today()
     extended = settle(complaint, late).settle
     assert extended.deadline.due == until
     assert extended.status in (TermStatus.OPEN, TermStatus.AT_RISK)
@@ -492,3 +496,105 @@ def test_settled_complaint_terms_met_or_missed(world):
     )
     assert result.contact.status == TermStatus.NOT_APPLICABLE
     assert result.settle.status == TermStatus.NOT_APPLICABLE
+
+
+# --- the one settlement rule (P3.8), without the database -------------------------
+
+FOUR_WEEKS = D(2026, 3, 30)  # received Monday 2 March 2026
+UNTIL = D(2026, 4, 20)
+
+
+def _facts(**changes) -> terms.TermFacts:
+    base = {
+        "applies": True,
+        "contact_due_on": D(2026, 3, 9),
+        "contacted_on": D(2026, 3, 4),
+        "settle_due_on": FOUR_WEEKS,
+        "extended_until": UNTIL,
+        "extension_notice_due_on": FOUR_WEEKS,
+    }
+    return terms.TermFacts(**(base | changes))
+
+
+S = terms.ExtensionStatus
+
+
+@pytest.mark.parametrize(
+    ("changes", "today", "due", "status"),
+    [
+        (
+            {"extended_until": None, "extension_notice_due_on": None},
+            D(2026, 4, 7),
+            FOUR_WEEKS,
+            S.NONE,
+        ),
+        ({"extension_notice_sent_on": D(2026, 3, 25)}, D(2026, 4, 7), UNTIL, S.COUNTS),
+        ({"extension_notice_sent_on": FOUR_WEEKS}, D(2026, 4, 7), UNTIL, S.COUNTS),  # on the day
+        ({"extension_notice_sent_on": D(2026, 3, 31)}, D(2026, 4, 7), FOUR_WEEKS, S.LAPSED),
+        ({}, D(2026, 3, 30), UNTIL, S.PROVISIONAL),  # the notice can still go out today
+        ({}, D(2026, 3, 31), FOUR_WEEKS, S.LAPSED),
+        # Settled: judged on the day of settlement, whatever today is.
+        ({"settled_on": D(2026, 3, 27)}, D(2026, 6, 1), UNTIL, S.PROVISIONAL),
+        ({"settled_on": D(2026, 4, 2)}, D(2026, 6, 1), FOUR_WEEKS, S.LAPSED),
+        # A second extension replacing an earlier one told in time (20 April).
+        (
+            {"extended_until": D(2026, 5, 11), "extension_notice_due_on": UNTIL},
+            D(2026, 4, 20),
+            D(2026, 5, 11),
+            S.PROVISIONAL,
+        ),
+        (
+            {"extended_until": D(2026, 5, 11), "extension_notice_due_on": UNTIL},
+            D(2026, 4, 21),
+            UNTIL,
+            S.LAPSED,
+        ),
+    ],
+)
+def test_which_settlement_date_counts(changes, today, due, status):
+    assert terms.settlement_counted(_facts(**changes), today=today) == terms.CountedSettlement(
+        due, status
+    )
+
+
+@pytest.mark.parametrize(
+    ("sent", "settled", "expected"),
+    [
+        (D(2026, 3, 25), D(2026, 4, 15), TermStatus.MET),  # within the extension
+        (D(2026, 3, 25), D(2026, 4, 21), TermStatus.MISSED),
+        (D(2026, 4, 1), D(2026, 4, 15), TermStatus.MISSED),  # notice late: 30 March counted
+        (None, D(2026, 3, 27), TermStatus.MET),  # settled within the four weeks anyway
+        (None, D(2026, 4, 15), TermStatus.MISSED),
+    ],
+)
+def test_settled_in_time_or_not(sent, settled, expected):
+    facts = _facts(extension_notice_sent_on=sent, settled_on=settled)
+    state = terms.settle_term(facts, today=D(2026, 6, 1), calendar=PLAIN, at_risk_working_days=2)
+    assert state.status == expected
+
+
+def test_the_stored_next_term_is_the_same_on_every_day():
+    """`next_due_on` needs no daily update: it is the next term's date whatever today is."""
+    cases = [
+        _facts(),
+        _facts(extension_notice_sent_on=D(2026, 3, 25)),
+        _facts(extension_notice_sent_on=D(2026, 4, 1)),
+        _facts(contacted_on=None),
+        _facts(extended_until=None, extension_notice_due_on=None),
+        _facts(extended_until=D(2026, 5, 11), extension_notice_due_on=UNTIL),
+    ]
+    for facts in cases:
+        stored = terms.next_due_on(facts)
+        for today in _days(D(2026, 3, 1), D(2026, 5, 31)):
+            result = terms.complaint_terms_of(
+                facts, today=today, calendar=PLAIN, at_risk_working_days=2
+            )
+            assert result.next.deadline.due == stored, (facts, today)
+    # While the notice is owed it is due first, by the term the extension replaces.
+    owed = terms.complaint_terms_of(
+        _facts(), today=D(2026, 3, 25), calendar=PLAIN, at_risk_working_days=2
+    )
+    assert owed.next_name == "notice"
+    assert owed.settle.deadline.due == UNTIL
+    assert terms.next_due_on(_facts(settled_on=D(2026, 3, 27))) is None
+    assert terms.next_due_on(_facts(applies=False)) is None

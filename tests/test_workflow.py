@@ -30,7 +30,7 @@ from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureEr
 from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.letters.models import LetterDue
 from tests.conftest import PC_NOWHERE
-from tests.factories import PATH_TO, ComplaintFactory, take_step, today
+from tests.factories import PATH_TO, ComplaintFactory, send_extension_notice, take_step, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -197,6 +197,9 @@ def test_next_term_follows_the_procedure(world):
     complaint = take_step(Step.RECORD_CONTACT, complaint, actor=world.qm)
     assert complaint.next_due_on == complaint.settle_due_on
     complaint = take_step(Step.EXTEND, complaint, actor=world.qm)
+    # First due now: the written notice of the extension, by the term it replaces (P3.8).
+    assert complaint.next_due_on == complaint.settle_due_on
+    complaint = send_extension_notice(complaint, actor=world.qm)
     assert complaint.next_due_on == complaint.extended_until
     rejected = ComplaintFactory(not_a_complaint=True)
     assert rejected.next_due_on is None

@@ -2,7 +2,9 @@
 
 Everything is made through the real services, on the dates given: a clock
 replaces the services' "today" while each step is taken. The letters app (issue
-4) marks letters sent; here that is one update of `LetterDue.sent_on`.
+4) marks letters sent; here that is one update of `LetterDue.sent_on` and, for
+the extension notice, the complaints service the letters app calls with it
+(`complaint_extension_notice_sent`, P3.8).
 
 The hand counts are in `tests/reporting/test_figures.py`; the table below is
 what they were counted from. Today is Wednesday 1 July 2026. Terms: contact 7
@@ -48,6 +50,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from klachtbeheer.complaints import services as complaint_services
@@ -128,9 +131,16 @@ def _steps(clock: Clock, world, complaint: Complaint, plan: list[tuple]) -> Comp
                 actor=actor, reference=ref, until=d(args[0]), reason="Meer tijd nodig."
             )
         elif step == "notice_sent":  # the letters app sends the extension notice
-            LetterDue.objects.filter(complaint__reference=ref, kind=LetterKind.EXTENSION).update(
-                sent_on=d(day)
-            )
+            with transaction.atomic():
+                notice = LetterDue.objects.filter(
+                    complaint__reference=ref, kind=LetterKind.EXTENSION
+                ).get()
+                LetterDue.objects.filter(pk=notice.pk).update(sent_on=d(day))
+                complaint_services.complaint_extension_notice_sent(
+                    complaint_id=notice.complaint_id,
+                    until=d(notice.data["until"]),
+                    sent_on=d(day),
+                )
         elif step == "verdict":
             verdict, category_keys, measure_due = args
             complaint_services.complaint_record_verdict(

@@ -8,7 +8,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from klachtbeheer.complaints.terms import TermFacts, next_due_on, settlement_counted
 from klachtbeheer.complaints.workflow import SETTLED_STATES, State
+from klachtbeheer.core import clock
 from klachtbeheer.core.models import AppendOnlyModel
 from klachtbeheer.organisation.models import District
 
@@ -131,6 +133,20 @@ class Complaint(models.Model):
     contact_due_on = models.DateField(_("contact due"))
     settle_due_on = models.DateField(_("settlement due"))
     extended_until = models.DateField(_("extended until"), null=True, blank=True)
+    # P3.8: the term the extension replaces, by which its written notice must go out
+    # (what counts when it does not), and the day the notice went out (the letters
+    # app records it through `complaint_extension_notice_sent`).
+    extension_notice_due_on = models.DateField(
+        _("extension notice due"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The term the extension replaces: the written notice must go out by then (P3.8)."
+        ),
+    )
+    extension_notice_sent_on = models.DateField(
+        _("extension notice sent on"), null=True, blank=True
+    )
     contacted_on = models.DateField(_("contacted on"), null=True, blank=True)
     meeting_at = models.DateTimeField(_("meeting at"), null=True, blank=True)
     meeting_location = models.CharField(_("meeting place"), max_length=200, blank=True)
@@ -165,6 +181,19 @@ class Complaint(models.Model):
                 name="complaint_terms_after_receipt",
             ),
             models.CheckConstraint(
+                condition=(
+                    Q(extended_until__isnull=True)
+                    & Q(extension_notice_due_on__isnull=True)
+                    & Q(extension_notice_sent_on__isnull=True)
+                )
+                | (
+                    Q(extended_until__isnull=False)
+                    & Q(extension_notice_due_on__isnull=False)
+                    & Q(extended_until__gt=models.F("extension_notice_due_on"))
+                ),
+                name="complaint_extension_replaces_a_term",
+            ),
+            models.CheckConstraint(
                 condition=~Q(state__in=[State.DECIDED, State.DECISION_SENT, State.CLOSED])
                 | ~Q(verdict=""),
                 name="complaint_decided_has_verdict",
@@ -184,8 +213,23 @@ class Complaint(models.Model):
         return reverse("complaints:detail", kwargs={"reference": self.reference})
 
     @property
+    def term_facts(self) -> TermFacts:
+        """What the terms depend on, for the one rule in `complaints.terms`."""
+        return TermFacts(
+            applies=self.terms_apply,
+            contact_due_on=self.contact_due_on,
+            contacted_on=self.contacted_on,
+            settle_due_on=self.settle_due_on,
+            settled_on=self.settled_on,
+            extended_until=self.extended_until,
+            extension_notice_due_on=self.extension_notice_due_on,
+            extension_notice_sent_on=self.extension_notice_sent_on,
+        )
+
+    @property
     def settle_due_effective(self) -> dt.date:
-        return self.extended_until or self.settle_due_on
+        """The settlement date that counts today (`terms.settlement_counted`, P3.8)."""
+        return settlement_counted(self.term_facts, today=clock.today()).due
 
     @property
     def is_settled(self) -> bool:
@@ -196,14 +240,8 @@ class Complaint(models.Model):
         return self.state != State.NOT_A_COMPLAINT
 
     def refresh_next_due(self) -> None:
-        if not self.terms_apply:
-            self.next_due_on = None
-        elif self.contacted_on is None and self.state in (State.RECEIVED, State.ACCEPTED):
-            self.next_due_on = self.contact_due_on
-        elif self.settled_on is None:
-            self.next_due_on = self.settle_due_effective
-        else:
-            self.next_due_on = None
+        """Store the date of the term due first (`terms.next_due_on`: the same on every day)."""
+        self.next_due_on = next_due_on(self.term_facts)
 
 
 class EventKind(models.TextChoices):

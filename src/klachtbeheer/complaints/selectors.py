@@ -14,11 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from klachtbeheer.complaints.models import AccessLog, Complaint, Event
 from klachtbeheer.complaints.registry import STEPS
 from klachtbeheer.complaints.terms import (
-    TermState,
+    ComplaintTerms,
     WorkCalendar,
     at_risk_from,
-    deadline_on,
-    term_state,
+    complaint_terms_of,
 )
 from klachtbeheer.complaints.workflow import Step, steps_from
 from klachtbeheer.core import clock
@@ -84,19 +83,6 @@ def work_calendar() -> WorkCalendar:
     return WorkCalendar(closure_days=closure_days())
 
 
-@dataclass(frozen=True)
-class ComplaintTerms:
-    contact: TermState
-    settle: TermState
-
-    @property
-    def next(self) -> TermState | None:
-        for term in (self.contact, self.settle):
-            if term.deadline is not None and term.done_on is None:
-                return term
-        return None
-
-
 def complaint_terms(
     complaint: Complaint,
     *,
@@ -104,24 +90,13 @@ def complaint_terms(
     organisation: Organisation,
     today: dt.date | None = None,
 ) -> ComplaintTerms:
-    today = today or clock.today()
-    applies = complaint.terms_apply
-    common = {
-        "today": today,
-        "calendar": calendar,
-        "at_risk_working_days": organisation.at_risk_working_days,
-    }
-    contact = term_state(
-        the_deadline=deadline_on(complaint.contact_due_on, calendar) if applies else None,
-        done_on=complaint.contacted_on,
-        **common,
+    """The terms of one complaint by the one rule (`terms.complaint_terms_of`, P3.3, P3.8)."""
+    return complaint_terms_of(
+        complaint.term_facts,
+        today=today or clock.today(),
+        calendar=calendar,
+        at_risk_working_days=organisation.at_risk_working_days,
     )
-    settle = term_state(
-        the_deadline=deadline_on(complaint.settle_due_effective, calendar) if applies else None,
-        done_on=complaint.settled_on,
-        **common,
-    )
-    return ComplaintTerms(contact=contact, settle=settle)
 
 
 def available_steps(user, complaint: Complaint) -> list[Step]:
@@ -149,7 +124,12 @@ def work_list(
     organisation: Organisation,
     today: dt.date | None = None,
 ) -> QuerySet[Complaint]:
-    """The work list: visible complaints, filtered, sorted by the next term (overdue first)."""
+    """The work list: visible complaints, filtered, sorted by the next term (overdue first).
+
+    The term filters read the stored `next_due_on` (`terms.next_due_on`): the
+    date of `complaint_terms(...).next`, whatever the day, so a filter and the
+    row it shows agree (tests/test_terms_property.py).
+    """
     today = today or clock.today()
     qs = complaints_visible_to(user).select_related("district", "handler")
     if filters.mine:

@@ -36,6 +36,7 @@ from klachtbeheer.complaints.registry import STEPS, implements
 from klachtbeheer.complaints.routing import route
 from klachtbeheer.complaints.selectors import complaint_for
 from klachtbeheer.complaints.signals import complaint_registered, step_taken
+from klachtbeheer.complaints.terms import settlement_counted, settlement_in_writing
 from klachtbeheer.complaints.workflow import State, Step, next_state
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
@@ -636,10 +637,16 @@ def complaint_reopen(*, actor, reference: str, reason: str) -> Complaint:
 @implements(Step.EXTEND)
 @transaction.atomic(durable=True)
 def complaint_extend(*, actor, reference: str, until: dt.date, reason: str) -> Complaint:
-    """P3.8: a longer term, agreed before the current one runs out, told in writing."""
+    """P3.8: a longer term, agreed before the current one runs out, told in writing.
+
+    The new date counts once its written notice goes out by the term it
+    replaces (the four weeks, or an extension already told in time); until then
+    provisionally (`terms.settlement_counted`). A new extension owes a new notice.
+    """
     complaint = _lock(actor, reference, Step.EXTEND)
     reason = _require_text(reason, "reason", _("Say why more time is needed."))
-    current = complaint.settle_due_effective
+    facts = complaint.term_facts
+    current = settlement_counted(facts, today=clock.today()).due
     if clock.today() > current:
         raise ProcedureError(
             "term_expired",
@@ -652,14 +659,66 @@ def complaint_extend(*, actor, reference: str, until: dt.date, reason: str) -> C
             _("The new date must be after the current term (%(due)s)."),
             due=f"{current:%d-%m-%Y}",
         )
+    notice_by = settlement_in_writing(facts)
     complaint.extended_until = until
+    complaint.extension_notice_due_on = notice_by
+    complaint.extension_notice_sent_on = None
     return _commit_step(
         complaint,
         actor=actor,
         step=Step.EXTEND,
         letter_data={"until": until.isoformat(), "reason": reason},
         text=reason,
-        data={"from": current.isoformat(), "until": until.isoformat()},
+        data={
+            "from": current.isoformat(),
+            "until": until.isoformat(),
+            "notice_by": notice_by.isoformat(),
+        },
+    )
+
+
+def complaint_extension_notice_sent(
+    *, complaint_id: int, until: dt.date, sent_on: dt.date, actor=None
+) -> None:
+    """The written notice of an extension to `until` went out on `sent_on` (P3.8).
+
+    Called by the letters app inside the transaction that records the letter as
+    sent (the e-mail taken by the server, or the paper letter posted). The
+    notice of the current extension sets `extension_notice_sent_on`; the notice
+    of an earlier extension that went out in time still puts that date in
+    writing, so it becomes the term the current extension replaces. The stored
+    next term follows.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("complaint_extension_notice_sent needs an open transaction")
+    complaint = Complaint.objects.select_for_update().filter(pk=complaint_id).first()
+    if complaint is None or complaint.extended_until is None:
+        return
+    replaced = complaint.term_facts.replaced_term
+    if until == complaint.extended_until:
+        if complaint.extension_notice_sent_on is not None:
+            return  # the first notice counts
+        complaint.extension_notice_sent_on = sent_on
+    elif replaced < until < complaint.extended_until and sent_on <= replaced:
+        complaint.extension_notice_due_on = until
+    else:
+        return
+    complaint.refresh_next_due()
+    complaint.save(
+        update_fields=[
+            "extension_notice_sent_on",
+            "extension_notice_due_on",
+            "next_due_on",
+            "updated_at",
+        ]
+    )
+    audit(
+        actor=actor,
+        action=AuditAction.COMPLAINT_EXTENSION_NOTICE_SENT,
+        target=complaint,
+        until=until.isoformat(),
+        sent_on=sent_on.isoformat(),
+        in_time=sent_on <= replaced,
     )
 
 

@@ -4,6 +4,26 @@ A term runs a fixed number of calendar days from the date of receipt. When the
 last day falls on a day the organisation does not work (weekend, Dutch public
 holiday, 5 May, Good Friday, or one of its own closure days), the handler must
 act by the last working day before it; every answer says why.
+
+The one rule for both terms, which every page, list, export, figure, reminder
+and the API follow (`contact_term`, `settle_term`, `complaint_terms_of`; the
+register's SQL restates it in `reporting.selectors.with_terms` and a property
+test holds the two together):
+
+- Contact (P3.3) is met when the complainant was contacted on or before the
+  contact date (one week after receipt).
+- Settlement (P3.8) is met when the complaint was settled on or before the
+  settlement date that counts. That is four weeks after receipt, unless the
+  term was extended: an extension counts when its written notice went out on
+  or before the term it replaces (`extension_notice_due_on`: the four weeks,
+  or an earlier extension that was told in time). While the notice is still
+  owed and that term has not passed, the extension counts provisionally (the
+  new date shows everywhere, and the notice is due by the replaced term).
+  Once that term has passed without a notice, or the notice went out after
+  it, the replaced term counts: the complaint is late or missed, everywhere.
+  A settled complaint is judged on the day it was settled, an open one today.
+- A term not met whose date has passed is missed; one whose date has not come
+  is open, or at risk when few working days are left to act.
 """
 
 from __future__ import annotations
@@ -155,6 +175,206 @@ def term_state(
     else:
         status = TermStatus.OPEN
     return TermState(status, the_deadline, None, days_left)
+
+
+# --- the one rule (P3.3, P3.8) ------------------------------------------------------
+
+
+class ExtensionStatus(StrEnum):
+    """Whether an extension of the settlement term counts (P3.8)."""
+
+    NONE = "none"  # not extended
+    COUNTS = "counts"  # the notice went out on or before the term it replaces
+    PROVISIONAL = "provisional"  # the notice is still owed; the replaced term has not passed
+    LAPSED = "lapsed"  # the notice went out after the replaced term, or not before it ran out
+
+
+@dataclass(frozen=True)
+class TermFacts:
+    """What the terms of one complaint depend on, as the complaint stores it."""
+
+    applies: bool  # False for a message that is not a complaint (P1.2)
+    contact_due_on: dt.date
+    contacted_on: dt.date | None
+    settle_due_on: dt.date  # four weeks after receipt, kept when the term is extended
+    settled_on: dt.date | None = None
+    extended_until: dt.date | None = None
+    # The term the extension replaces: its written notice must go out by this date.
+    extension_notice_due_on: dt.date | None = None
+    extension_notice_sent_on: dt.date | None = None
+
+    @property
+    def settled(self) -> bool:
+        return self.settled_on is not None
+
+    @property
+    def replaced_term(self) -> dt.date:
+        """The term that counts if the extension's notice does not go out in time."""
+        if self.extension_notice_due_on is not None:
+            return self.extension_notice_due_on
+        return self.settle_due_on
+
+
+@dataclass(frozen=True)
+class CountedSettlement:
+    due: dt.date  # the settlement date that counts
+    extension: ExtensionStatus
+
+
+def _notice_in_time(facts: TermFacts) -> bool:
+    sent = facts.extension_notice_sent_on
+    return sent is not None and sent <= facts.replaced_term
+
+
+def settlement_counted(facts: TermFacts, *, today: dt.date) -> CountedSettlement:
+    """The settlement date that counts (P3.8), and whether an extension counts for it.
+
+    An extension counts when its notice went out on or before the term it
+    replaces; provisionally while the notice is owed and that term has not
+    passed (on the day of settlement for a settled complaint, today otherwise);
+    otherwise the replaced term counts.
+    """
+    if facts.extended_until is None:
+        return CountedSettlement(facts.settle_due_on, ExtensionStatus.NONE)
+    replaced = facts.replaced_term
+    if _notice_in_time(facts):
+        return CountedSettlement(facts.extended_until, ExtensionStatus.COUNTS)
+    as_of = facts.settled_on if facts.settled_on is not None else today
+    if facts.extension_notice_sent_on is None and as_of <= replaced:
+        return CountedSettlement(facts.extended_until, ExtensionStatus.PROVISIONAL)
+    return CountedSettlement(replaced, ExtensionStatus.LAPSED)
+
+
+def settlement_in_writing(facts: TermFacts) -> dt.date:
+    """The last settlement date the complainant has in writing in time.
+
+    The four weeks, or an extension whose notice went out on or before the term
+    it replaced. A new extension replaces this date: its notice is due by it.
+    """
+    if facts.extended_until is None:
+        return facts.settle_due_on
+    return facts.extended_until if _notice_in_time(facts) else facts.replaced_term
+
+
+def contact_term(
+    facts: TermFacts, *, today: dt.date, calendar: WorkCalendar, at_risk_working_days: int
+) -> TermState:
+    """The contact term (P3.3): met when contacted on or before the contact date."""
+    return term_state(
+        the_deadline=deadline_on(facts.contact_due_on, calendar) if facts.applies else None,
+        done_on=facts.contacted_on,
+        today=today,
+        calendar=calendar,
+        at_risk_working_days=at_risk_working_days,
+    )
+
+
+def settle_term(
+    facts: TermFacts, *, today: dt.date, calendar: WorkCalendar, at_risk_working_days: int
+) -> TermState:
+    """The settlement term (P3.8): met when settled on or before the date that counts."""
+    due = settlement_counted(facts, today=today).due
+    return term_state(
+        the_deadline=deadline_on(due, calendar) if facts.applies else None,
+        done_on=facts.settled_on,
+        today=today,
+        calendar=calendar,
+        at_risk_working_days=at_risk_working_days,
+    )
+
+
+def notice_term(
+    facts: TermFacts, *, today: dt.date, calendar: WorkCalendar, at_risk_working_days: int
+) -> TermState | None:
+    """The written notice of an extension (P3.8), due by the term the extension replaces.
+
+    None when there is nothing to tell: no extension, not a complaint, or the
+    complaint was settled within the replaced term before the notice went out.
+    """
+    if not facts.applies or facts.extended_until is None:
+        return None
+    sent = facts.extension_notice_sent_on
+    if sent is None and facts.settled_on is not None and facts.settled_on <= facts.replaced_term:
+        return None
+    return term_state(
+        the_deadline=deadline_on(facts.replaced_term, calendar),
+        done_on=sent,
+        today=facts.settled_on if sent is None and facts.settled_on is not None else today,
+        calendar=calendar,
+        at_risk_working_days=at_risk_working_days,
+    )
+
+
+@dataclass(frozen=True)
+class ComplaintTerms:
+    contact: TermState
+    settle: TermState
+    # The extension's written notice while it matters (see `notice_term`).
+    notice: TermState | None = None
+    settled: bool = False
+    extension: ExtensionStatus = ExtensionStatus.NONE
+
+    @property
+    def open_terms(self) -> list[tuple[str, TermState]]:
+        """The terms still to be met, by name, the earliest due first (none once settled)."""
+        if self.settled:
+            return []
+        named = [("contact", self.contact), ("settle", self.settle), ("notice", self.notice)]
+        waiting = [
+            (name, term)
+            for name, term in named
+            if term is not None and term.deadline is not None and term.done_on is None
+        ]
+        # On a tie (the replaced term has passed) the settlement goes before its notice.
+        return sorted(waiting, key=lambda item: item[1].deadline.due)
+
+    @property
+    def next(self) -> TermState | None:
+        """The term due first: what the work list sorts by (`next_due_on`)."""
+        waiting = self.open_terms
+        return waiting[0][1] if waiting else None
+
+    @property
+    def next_name(self) -> str | None:
+        waiting = self.open_terms
+        return waiting[0][0] if waiting else None
+
+
+def complaint_terms_of(
+    facts: TermFacts, *, today: dt.date, calendar: WorkCalendar, at_risk_working_days: int
+) -> ComplaintTerms:
+    """Every term of one complaint, by the one rule."""
+    common = {"today": today, "calendar": calendar, "at_risk_working_days": at_risk_working_days}
+    return ComplaintTerms(
+        contact=contact_term(facts, **common),
+        settle=settle_term(facts, **common),
+        notice=notice_term(facts, **common),
+        settled=facts.settled,
+        extension=settlement_counted(facts, today=today).extension,
+    )
+
+
+def next_due_on(facts: TermFacts) -> dt.date | None:
+    """The date of the term due first, for the work list; the same on every day.
+
+    It equals `complaint_terms_of(...).next.deadline.due` whatever today is: while
+    an extension's notice is owed, the first thing due is that notice, by the
+    term the extension replaces, which is also the term that counts once it has
+    passed without one.
+    """
+    if not facts.applies or facts.settled:
+        return None
+    dues = []
+    if facts.contacted_on is None:
+        dues.append(facts.contact_due_on)
+    if facts.extended_until is None:
+        dues.append(facts.settle_due_on)
+    elif facts.extension_notice_sent_on is None:
+        dues.append(facts.replaced_term)  # the notice; the settlement is never earlier
+    else:
+        # The notice went out: in time the extension counts, too late the replaced term.
+        dues.append(settlement_in_writing(facts))
+    return min(dues)
 
 
 def at_risk_from(today: dt.date, at_risk_working_days: int, calendar: WorkCalendar) -> dt.date:

@@ -34,6 +34,10 @@ class AuditAction(models.TextChoices):
     COMPLAINT_REGISTER = "complaint.register", _("Complaint registered")
     COMPLAINT_MESSAGE_RECEIVED = "complaint.message_received", _("Message from the complainant")
     COMPLAINT_STATUS_LINK = "complaint.status_link", _("Status link made")
+    COMPLAINT_EXTENSION_NOTICE_SENT = (
+        "complaint.extension_notice_sent",
+        _("Written notice of the extension sent"),
+    )
     # Complaints: the steps of the procedure (complaint.<step>).
     COMPLAINT_ACCEPT = "complaint.accept", _("Step: accepted as a complaint")
     COMPLAINT_REJECT = "complaint.reject", _("Step: not a complaint")

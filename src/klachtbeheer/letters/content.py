@@ -27,6 +27,7 @@ from klachtbeheer.complaints.models import (
     LetterKind,
     Verdict,
 )
+from klachtbeheer.complaints.terms import settlement_counted
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import defaults
@@ -233,10 +234,18 @@ class LetterDraft:
 
 
 def _extension_from(complaint: Complaint, until: str) -> dt.date:
-    """The term an extension replaced, from the timeline entry of that extension."""
+    """The term an extension replaced: the date the complainant has in writing (P3.8).
+
+    Its notice must go out by then (`Complaint.extension_notice_due_on` for the
+    current extension; the timeline entry for an earlier one).
+    """
+    current = complaint.extended_until
+    if current is not None and until == current.isoformat() and complaint.extension_notice_due_on:
+        return complaint.extension_notice_due_on
     for event in complaint.events.filter(kind=EventKind.EXTENDED).order_by("-at", "-id"):
-        if (event.data or {}).get("until") == until and event.data.get("from"):
-            return dt.date.fromisoformat(event.data["from"])
+        data = event.data or {}
+        if data.get("until") == until and (data.get("notice_by") or data.get("from")):
+            return dt.date.fromisoformat(data.get("notice_by") or data["from"])
     return complaint.settle_due_on
 
 
@@ -329,7 +338,10 @@ def letter_context(
         "functie": function,
         "behandelaar": handler,
         "contact_uiterlijk": dutch_date(complaint.contact_due_on),
-        "afgehandeld_uiterlijk": dutch_date(complaint.settle_due_effective),
+        # The settlement date that counts on the letter's date (P3.8).
+        "afgehandeld_uiterlijk": dutch_date(
+            settlement_counted(complaint.term_facts, today=today).due
+        ),
         "per_email": channel == DeliveryChannel.EMAIL,
     }
     context.update(_kind_context(complaint, due, today=today))

@@ -38,6 +38,7 @@ from klachtbeheer.complaints.models import (
     LetterKind,
 )
 from klachtbeheer.complaints.selectors import complaint_for
+from klachtbeheer.complaints.services import complaint_extension_notice_sent
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, ProcedureError
@@ -238,6 +239,27 @@ def _letter_sent_event(letter: Letter, *, actor, sent_on: dt.date) -> None:
     )
 
 
+def _due_sent(letter: Letter, *, actor, sent_on: dt.date) -> None:
+    """The letter owed that `letter` answers went out on `sent_on`, in the caller's transaction.
+
+    An extension notice tells the complaint the day it went out (P3.8): whether
+    the new date counts depends on it (`complaints.terms.settlement_counted`).
+    """
+    if not letter.due_id:
+        return
+    if not LetterDue.objects.filter(pk=letter.due_id, sent_on__isnull=True).update(sent_on=sent_on):
+        return  # already sent with another letter: that day counts
+    if letter.kind == LetterKind.EXTENSION:
+        until = (LetterDue.objects.get(pk=letter.due_id).data or {}).get("until")
+        if until:
+            complaint_extension_notice_sent(
+                complaint_id=letter.complaint_id,
+                until=dt.date.fromisoformat(until),
+                sent_on=sent_on,
+                actor=actor,
+            )
+
+
 def decision_letter_issue(*, complaint: Complaint, actor, sent_on: dt.date) -> Letter:
     """The decision letter (P3.7, P4), made when the decision step is taken."""
     due = complaint.letters_due.filter(
@@ -271,8 +293,7 @@ def letter_mark_posted(*, actor, reference: str, uid: str) -> Letter:
         )
     today = clock.today()
     Letter.objects.filter(pk=letter.pk).update(sent_on=today, posted_by=actor)
-    if letter.due_id:
-        LetterDue.objects.filter(pk=letter.due_id, sent_on__isnull=True).update(sent_on=today)
+    _due_sent(letter, actor=actor, sent_on=today)
     _letter_sent_event(letter, actor=actor, sent_on=today)
     audit(actor=actor, action=AuditAction.LETTER_POSTED, target=complaint, letter=str(letter.uid))
     letter.refresh_from_db()
@@ -432,10 +453,7 @@ def _record_sent(message: OutgoingMessage) -> None:
         ).update(status=MessageStatus.SENT, sent_at=now, lease_until=None, last_error="")
         if updated and message.letter_id:
             Letter.objects.filter(pk=message.letter_id, sent_on__isnull=True).update(sent_on=today)
-            if message.letter.due_id:
-                LetterDue.objects.filter(pk=message.letter.due_id, sent_on__isnull=True).update(
-                    sent_on=today
-                )
+            _due_sent(message.letter, actor=None, sent_on=today)
             _letter_sent_event(message.letter, actor=None, sent_on=today)
 
 

@@ -62,15 +62,15 @@ class TickReport:
 
 
 def _open_terms(complaint, *, calendar, organisation, today):
+    """The terms still to be met, by the one rule the complaint page shows (`complaint_terms`)."""
     terms = complaint_terms(complaint, calendar=calendar, organisation=organisation, today=today)
-    for name, term in (("contact", terms.contact), ("settle", terms.settle)):
-        if term.deadline is not None and term.done_on is None:
-            yield name, term
+    return terms.open_terms
 
 
 TERM_NAMES = {
     "contact": gettext_lazy("contact with the complainant (P3.3)"),
     "settle": gettext_lazy("settlement (P3.8)"),
+    "notice": gettext_lazy("written notice of the extension (P3.8)"),
 }
 
 
@@ -94,7 +94,10 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
                 complaint, calendar=calendar, organisation=organisation, today=today
             ):
                 if term.status == TermStatus.MISSED:
-                    overdue.append((complaint, name, term))
+                    # A notice not sent in time makes the settlement term count from the
+                    # term it replaced, which the digest lists; the notice is not listed twice.
+                    if name != "notice":
+                        overdue.append((complaint, name, term))
                     continue
                 act_by = term.deadline.act_by
                 if today > act_by:
@@ -182,6 +185,18 @@ def _reminder_body(complaint: Complaint, user, name: str, term) -> str:
                 "If more time is needed, extend the term and send the notice to the "
                 "complainant before the term runs out (P3.8)."
             ),
+        ]
+    if name == "notice":
+        lines += [
+            "",
+            _(
+                "The term was extended to %(until)s. That date counts only when the written "
+                "notice goes out by %(due)s; otherwise the complaint is late (P3.8)."
+            )
+            % {
+                "until": dutch_date(complaint.extended_until, "l j F Y"),
+                "due": dutch_date(term.deadline.due, "l j F Y"),
+            },
         ]
     lines += [
         "",

@@ -214,8 +214,10 @@ def _walk(rng, complaint: Complaint, age: int, today: dt.date, extra: dict) -> N
     settle_after = _days(rng, contact_after + 5, 21, 60)
     if settle_after > 26 and rng.random() < 0.35:
         complaint.extended_until = complaint.settle_due_on + dt.timedelta(days=21)
+        complaint.extension_notice_due_on = complaint.settle_due_on
         if rng.random() < 0.85:  # the notice usually goes out in time
             extra["notice_on"] = day(_days(rng, 14, 20, 27))
+            complaint.extension_notice_sent_on = extra["notice_on"]
     if age < settle_after or rng.random() < 0.005:
         complaint.state = rng.choice(
             [State.CONTACTED, State.MEETING_PLANNED, State.ASSESSING, State.DECIDED]

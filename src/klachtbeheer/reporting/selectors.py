@@ -14,12 +14,16 @@ How the figures count (the report says the same in words):
   out of every other figure; the terms do not apply to them.
 - **Withdrawn** complaints (P3.4) are settled on the day of withdrawal: they
   count for the terms and lead times, and have no verdict.
-- **Contact term** met: contacted on or before the contact date (P3.3).
-  **Settlement term** met: settled on or before the settlement date, which is
-  the extended date only when the written notice of the extension went out
-  before the four weeks ran out (P3.8). A term not met yet whose date has
-  passed is missed; one whose date has not come is still open, and left out
-  of the share met.
+- The terms count by the one rule of `complaints.terms`, the same as the
+  complaint page, the work list, the reminders and the API. **Contact term**
+  met: contacted on or before the contact date (P3.3). **Settlement term**
+  met: settled on or before the settlement date that counts: the extended
+  date when the written notice of the extension went out on or before the
+  term it replaces (P3.8; provisionally while the notice is owed and that term
+  has not passed), otherwise the replaced term (the four weeks, or an earlier
+  extension told in time). A term not met yet whose date has passed is
+  missed; one whose date has not come is still open, and left out of the
+  share met.
 """
 
 from __future__ import annotations
@@ -33,21 +37,19 @@ from django.db.models import (
     CharField,
     Count,
     DateField,
-    Exists,
     F,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from klachtbeheer.complaints.models import (
     Category,
     Complaint,
-    LetterKind,
     Measure,
     Verdict,
 )
@@ -55,7 +57,6 @@ from klachtbeheer.complaints.selectors import complaints_visible_to, work_calend
 from klachtbeheer.complaints.terms import at_risk_from
 from klachtbeheer.complaints.workflow import OPEN_STATES, State
 from klachtbeheer.core import clock
-from klachtbeheer.letters.models import LetterDue
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
 from klachtbeheer.reporting.db import DaysBetween, percentiles
@@ -118,29 +119,32 @@ class Period:
 def with_terms(queryset: QuerySet[Complaint], *, today: dt.date) -> QuerySet[Complaint]:
     """Annotate each complaint with its terms as the register counts them.
 
-    `settle_due_counted`: the settlement date that counts (the extension only
-    when its notice went out in time); `contact_term` and `settle_term`: met,
-    missed, open or n/a; `days_to_contact`, `days_to_settle`: whole days from
-    receipt, or NULL.
+    The one rule of `complaints.terms` (`settlement_counted`, `contact_term`,
+    `settle_term`) in SQL, so the database counts; tests/test_terms_property.py
+    holds the two together. `settle_due_counted`: the settlement date that
+    counts; `contact_term` and `settle_term`: met, missed, open or n/a;
+    `days_to_contact`, `days_to_settle`: whole days from receipt, or NULL.
     """
-    # Looked up only for an extended complaint (the cheap test comes first).
-    notice_in_time = Exists(
-        LetterDue.objects.filter(
-            complaint=OuterRef("pk"),
-            kind=LetterKind.EXTENSION,
-            sent_on__isnull=False,
-            sent_on__lte=OuterRef("settle_due_on"),
-        )
-    )
     not_a_complaint = Q(state=State.NOT_A_COMPLAINT)
+    # The term the extension replaces: its notice must go out by then, or it counts.
+    replaced = Coalesce(F("extension_notice_due_on"), F("settle_due_on"))
+    # A settled complaint is judged on the day it was settled, an open one today.
+    as_of = Coalesce(F("settled_on"), Value(today), output_field=DateField())
     return queryset.annotate(
         settle_due_counted=Case(
-            # The cheap test first: only an extended complaint needs the letters looked up.
+            When(extended_until__isnull=True, then=F("settle_due_on")),
+            # The notice went out by the replaced term: the extension counts.
             When(
-                Q(extended_until__isnull=False) & Q(notice_in_time),
+                Q(extension_notice_sent_on__isnull=False)
+                & LessThanOrEqual(F("extension_notice_sent_on"), replaced),
                 then=F("extended_until"),
             ),
-            default=F("settle_due_on"),
+            # Still owed and the replaced term has not passed: it counts provisionally.
+            When(
+                Q(extension_notice_sent_on__isnull=True) & GreaterThanOrEqual(replaced, as_of),
+                then=F("extended_until"),
+            ),
+            default=replaced,
             output_field=DateField(),
         ),
     ).annotate(
