@@ -75,13 +75,13 @@ def test_categories_are_required_once_the_list_exists(world, assessing):
         reasons="Waar.",
         measures=["Excuses", "Training"],
         category_ids=[wanted.pk],
-        measure_owner_id=world.dm_south.pk,
+        measure_owner_id=world.board.pk,
         measures_due_on=dt.date.today() + dt.timedelta(days=10),
     )
     assert list(complaint.categories.all()) == [wanted]
     assert [(m.description, m.owner) for m in complaint.measures.all()] == [
-        ("Excuses", world.dm_south),
-        ("Training", world.dm_south),
+        ("Excuses", world.board),
+        ("Training", world.board),
     ]
 
 
@@ -147,7 +147,7 @@ def test_overdue_measures_are_reminded_once_a_week(world, assessing):
     )
     sent = []
 
-    def send(owner, subject, body, measures):
+    def send(owner, subject, body, measures, unowned):
         sent.append((owner, subject, body, measures))
         return True
 
@@ -165,7 +165,9 @@ def test_overdue_measures_are_reminded_once_a_week(world, assessing):
     assert AuditEntry.objects.filter(action="measure.reminder").count() == 2
     # A reminder that could not be written (no address) is tried again the next day.
     assert (
-        services.measures_remind_overdue(today=later + dt.timedelta(days=20), send=lambda *a: None)
+        services.measures_remind_overdue(
+            today=later + dt.timedelta(days=20), send=lambda *a, **k: None
+        )
         == 0
     )
     assert complaint.measures.get().last_reminded_on == later + dt.timedelta(days=7)

@@ -75,6 +75,8 @@ _FROM_FORM: dict[Step, Callable[[dict[str, Any]], dict[str, Any]]] = {
     Step.SET_PERSON_CONCERNED: lambda d: {
         "manager_concerned_id": _pk(d["manager_concerned"]),
         "employee_concerned": d["employee_concerned"],
+        "clear_manager_concerned": bool(d.get("clear_manager_concerned")),
+        "reason": d.get("reason") or "",
     },
     Step.ADD_NOTE: lambda d: {"text": d["text"]},
     Step.ADD_ATTACHMENT: lambda d: {"upload": d["upload"], "description": d["description"]},
