@@ -4,12 +4,17 @@ complaints about a district manager, never that manager."""
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
+from django.utils import translation
 
-from klachtbeheer.complaints.models import Event, EventKind
+from klachtbeheer.complaints import steps
+from klachtbeheer.complaints.forms import PersonConcernedForm
+from klachtbeheer.complaints.models import Complaint, Event, EventKind, Measure
 from klachtbeheer.complaints.routing import route
 from klachtbeheer.complaints.selectors import complaints_visible_to
 from klachtbeheer.complaints.workflow import TRANSITIONS, State, Step
 from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.organisation.models import PostcodeRange
 from klachtbeheer.organisation.selectors import district_for_postcode, normalise_postcode
 from tests.conftest import PC_NORTH, PC_NOWHERE, PC_SOUTH, PC_VACANT
@@ -266,3 +271,218 @@ def test_new_district_takes_over_a_free_area(world):
     complaint = ComplaintFactory(postcode=PC_NOWHERE)
     assert complaint.district == district
     assert complaint.handler == district.manager
+
+
+# --- removing the person concerned is an explicit choice with a reason (P3.2) ---------------
+
+
+@pytest.fixture
+def about_north(world):
+    complaint = ComplaintFactory(accepted=True, postcode=PC_NORTH, manager_concerned=world.dm_north)
+    assert complaint.handler == world.board
+    return complaint
+
+
+def test_an_omitted_manager_concerned_does_not_remove_them(world, about_north):
+    """The defect: an empty field meant "nobody", and dm_north could see the complaint."""
+    with pytest.raises(ProcedureError) as refused:
+        take_step(
+            Step.SET_PERSON_CONCERNED,
+            about_north,
+            actor=world.qm,
+            manager_concerned_id=None,
+            employee_concerned="J. de Coach",
+        )
+    assert refused.value.code == "person_concerned_cleared_without_choice"
+    about_north.refresh_from_db()
+    assert about_north.manager_concerned == world.dm_north
+    assert about_north.employee_concerned == ""
+    assert not complaints_visible_to(world.dm_north).filter(pk=about_north.pk).exists()
+
+
+def test_removing_the_manager_concerned_needs_a_reason(world, about_north):
+    for reason in ("", "   "):
+        with pytest.raises(ProcedureError) as refused:
+            take_step(
+                Step.SET_PERSON_CONCERNED,
+                about_north,
+                actor=world.qm,
+                manager_concerned_id=None,
+                clear_manager_concerned=True,
+                reason=reason,
+            )
+        assert refused.value.code == "person_concerned_cleared_without_reason"
+    assert Complaint.objects.get(pk=about_north.pk).manager_concerned == world.dm_north
+
+
+def test_choosing_a_manager_and_removing_are_not_both_possible(world, about_north):
+    with pytest.raises(ProcedureError) as refused:
+        take_step(
+            Step.SET_PERSON_CONCERNED,
+            about_north,
+            actor=world.qm,
+            manager_concerned_id=world.dm_south.pk,
+            clear_manager_concerned=True,
+            reason="Vergissing.",
+        )
+    assert refused.value.code == "person_concerned_conflict"
+
+
+def test_removing_with_a_reason_is_on_the_timeline(world, about_north):
+    reason = "Vergissing bij de registratie: de klacht gaat over een jobcoach."
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        about_north,
+        actor=world.qm,
+        manager_concerned_id=None,
+        employee_concerned="J. de Coach",
+        clear_manager_concerned=True,
+        reason=f"  {reason} ",
+    )
+    assert complaint.manager_concerned is None
+    assert complaint.employee_concerned == "J. de Coach"
+    assert complaint.handler == world.board  # the board keeps it; a reassignment is a step
+    event = Event.objects.filter(complaint=complaint, kind=EventKind.PERSON_CONCERNED).latest("id")
+    assert event.text == reason
+    assert event.actor == world.qm
+    assert event.data["cleared"] is True
+    assert event.data["reason"] == reason
+    assert event.data["previous_manager_concerned"] == world.dm_north.pk
+    assert event.data["manager_concerned"] is None
+    assert AuditEntry.objects.filter(
+        action="complaint.person_concerned", target_id=str(complaint.pk)
+    ).exists()
+    # The removal is what lets the district manager see the complaint again.
+    assert complaints_visible_to(world.dm_north).filter(pk=complaint.pk).exists()
+
+
+def test_keeping_the_manager_concerned_while_naming_an_employee(world, about_north):
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        about_north,
+        actor=world.board,
+        manager_concerned_id=world.dm_north.pk,
+        employee_concerned="J. de Coach",
+    )
+    assert complaint.manager_concerned == world.dm_north
+    assert complaint.handler == world.board
+    event = Event.objects.filter(complaint=complaint, kind=EventKind.PERSON_CONCERNED).latest("id")
+    assert "previous_manager_concerned" not in event.data
+
+
+def test_the_manager_concerned_who_left_can_be_kept(world, about_north):
+    world.dm_north.is_active = False
+    world.dm_north.save()
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        about_north,
+        actor=world.qm,
+        manager_concerned_id=world.dm_north.pk,
+        employee_concerned="J. de Coach",
+    )
+    assert complaint.manager_concerned == world.dm_north
+
+
+def test_setting_the_manager_concerned_hands_over_their_open_measures(world):
+    complaint = ComplaintFactory(decided=True, postcode=PC_NORTH)
+    done = complaint.measures.get()
+    still_open = Measure.objects.create(
+        complaint=complaint, description="Training", owner=world.dm_north
+    )
+    Measure.objects.filter(pk=done.pk).update(done_on=complaint.decided_on)
+    complaint = take_step(
+        Step.SET_PERSON_CONCERNED,
+        complaint,
+        actor=world.qm,
+        manager_concerned_id=world.dm_north.pk,
+        employee_concerned="",
+    )
+    assert complaint.handler == world.board
+    still_open.refresh_from_db()
+    done.refresh_from_db()
+    assert still_open.owner == world.board
+    assert done.owner == world.dm_north  # what was done stays on record
+    event = Event.objects.filter(complaint=complaint, kind=EventKind.PERSON_CONCERNED).latest("id")
+    assert event.data["measures_reassigned"] == [still_open.pk]
+
+
+# The form: the page starts from who is concerned now, and refuses what the service refuses.
+
+
+def test_the_form_starts_from_the_manager_concerned(world, about_north):
+    form = PersonConcernedForm(complaint=about_north)
+    assert form.initial["manager_concerned"] == world.dm_north.pk
+    assert world.dm_north in form.fields["manager_concerned"].queryset
+    assert not form.fields["clear_manager_concerned"].widget.is_hidden
+    plain = PersonConcernedForm(complaint=ComplaintFactory(postcode=PC_NORTH))
+    assert plain.fields["clear_manager_concerned"].widget.is_hidden
+    assert plain.fields["reason"].widget.is_hidden
+
+
+@pytest.mark.usefixtures("english")
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"employee_concerned": "J. de Coach"}, "manager_concerned"),
+        ({"clear_manager_concerned": "on"}, "reason"),
+        ({"clear_manager_concerned": "on", "reason": "  "}, "reason"),
+        (
+            {"manager_concerned": "south", "clear_manager_concerned": "on"},
+            "clear_manager_concerned",
+        ),
+    ],
+)
+def test_the_form_refuses_a_removal_that_is_not_explicit(world, about_north, data, field):
+    if data.get("manager_concerned") == "south":
+        data = {**data, "manager_concerned": world.dm_south.pk}
+    form = PersonConcernedForm(data=data, complaint=about_north)
+    assert not form.is_valid()
+    assert list(form.errors) == [field]
+
+
+def test_the_form_without_the_complaint_leaves_the_refusal_to_the_service(world, about_north):
+    """As the API uses it: the same arguments, the same refusal."""
+    form = PersonConcernedForm(data={"employee_concerned": "J. de Coach"})
+    assert form.is_valid()
+    with pytest.raises(ProcedureError) as refused:
+        steps.run_step(
+            Step.SET_PERSON_CONCERNED,
+            actor=world.qm,
+            reference=about_north.reference,
+            arguments=form.service_arguments(),
+        )
+    assert refused.value.code == "person_concerned_cleared_without_choice"
+    form = PersonConcernedForm(data={"clear_manager_concerned": "on", "reason": "Vergissing."})
+    assert form.is_valid()
+    steps.run_step(
+        Step.SET_PERSON_CONCERNED,
+        actor=world.qm,
+        reference=about_north.reference,
+        arguments=form.service_arguments(),
+    )
+    assert Complaint.objects.get(pk=about_north.pk).manager_concerned is None
+
+
+def test_the_page_keeps_the_manager_concerned_unless_removed_with_a_reason(
+    client, world, about_north
+):
+    client.force_login(world.qm)
+    with translation.override("nl"):
+        page = reverse("complaints:step", args=[about_north.reference, "person_concerned"])
+    html = client.get(page).content.decode()
+    assert f'<option value="{world.dm_north.pk}" selected>' in html
+    assert 'name="clear_manager_concerned"' in html
+    # Emptying the choice alone is refused, with the reason why.
+    response = client.post(page, {"manager_concerned": "", "employee_concerned": "J. de Coach"})
+    assert response.status_code == 400
+    assert "vink dan “gaat niet meer over een districtsmanager” aan" in response.content.decode()
+    assert Complaint.objects.get(pk=about_north.pk).manager_concerned == world.dm_north
+    response = client.post(
+        page,
+        {"manager_concerned": "", "clear_manager_concerned": "on", "reason": "Vergissing."},
+    )
+    assert response.status_code == 302
+    assert Complaint.objects.get(pk=about_north.pk).manager_concerned is None
+    detail = client.get(about_north.get_absolute_url()).content.decode()
+    assert "Eerder betrokken districtsmanager" in detail
+    assert "Vergissing." in detail

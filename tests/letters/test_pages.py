@@ -148,3 +148,31 @@ def test_the_complaint_page_lists_letters_in_few_queries(
     with django_assert_max_num_queries(40):
         page = client.get(complaint.get_absolute_url()).content.decode()
     assert "Bekijken en versturen" in page
+
+
+def test_the_outbox_hides_a_message_that_names_a_complaint_about_the_viewer(world, client):
+    """A digest names several complaints; one about the quality manager hides it (P3.2)."""
+    from klachtbeheer.core.errors import ProcedureError
+    from klachtbeheer.letters.constants import MessageKind, MessageStatus
+
+    about_qm = ComplaintFactory(manager_concerned=world.qm)
+    plain = ComplaintFactory()
+    digest = services.outbox_queue(
+        kind=MessageKind.DIGEST,
+        to=world.board.email,
+        subject=f"Overzicht {plain.reference}",
+        body=f"- {plain.reference}\n- {about_qm.reference}\n",
+    )
+    assert set(digest.mentions.all()) == {plain, about_qm}
+    OutgoingMessage.objects.update(status=MessageStatus.FAILED)
+    assert digest not in selectors.messages_visible_to(world.qm)
+    assert digest in selectors.messages_visible_to(world.board)
+    assert not selectors.messages_visible_to(world.qm).filter(complaint=about_qm).exists()
+    client.force_login(world.qm)
+    page = client.get(reverse("letters:outbox")).content.decode()
+    assert about_qm.reference not in page
+    assert f"Overzicht {plain.reference}" not in page
+    assert plain.reference in page  # its acknowledgement, failed
+    with pytest.raises(ProcedureError) as refused:
+        services.message_retry(actor=world.qm, token=digest.token)
+    assert refused.value.code == "no_such_message"

@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
+from klachtbeheer.complaints.models import Measure
 from klachtbeheer.letters.constants import MessageKind
 from klachtbeheer.letters.models import LetterSettings, OutgoingMessage
 from klachtbeheer.reminders.services import tick_run
-from tests.factories import ComplaintFactory
+from tests.factories import ComplaintFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -127,3 +128,71 @@ def test_the_digest_reports_e_mail_that_failed_for_good(world):
     digest = OutgoingMessage.objects.get(kind=MessageKind.DIGEST)
     assert "definitief" in digest.body or "could not be sent" in digest.body
     assert "/brieven/uitgaand/" in digest.body
+
+
+# --- every message built from what its recipient may see (P3.2) -----------------------------
+
+
+def digests():
+    return OutgoingMessage.objects.filter(kind=MessageKind.DIGEST)
+
+
+def test_the_quality_manager_s_digest_leaves_out_a_complaint_about_them(world):
+    """The defect: the digest was built from every complaint. The board is told instead."""
+    plain = ComplaintFactory(received_on=RECEIVED)
+    about_qm = ComplaintFactory(received_on=RECEIVED, manager_concerned=world.qm)
+    assert tick_at(2026, 3, 11, 8).digests == 2
+    qm_digest = digests().get(to=world.qm.email)
+    assert plain.reference in qm_digest.body
+    assert about_qm.reference not in qm_digest.body + qm_digest.subject
+    assert qm_digest.subject.endswith(": 1")
+    board_digest = digests().get(to=world.board.email)
+    assert about_qm.reference in board_digest.body
+    assert plain.reference not in board_digest.body  # the quality manager has that one
+    assert "geen kwaliteitsmanager deze klachten mag zien" in board_digest.body
+
+
+def test_with_two_quality_managers_the_other_one_is_told(world):
+    other_qm = StaffFactory(quality_manager=True, username="kwaliteit2")
+    about_qm = ComplaintFactory(received_on=RECEIVED, manager_concerned=world.qm)
+    tick_at(2026, 3, 11, 8)
+    assert [d.to for d in digests()] == [other_qm.email]
+    assert about_qm.reference in digests().get().body
+
+
+def test_a_term_reminder_without_handler_skips_the_quality_manager_concerned(world):
+    """Triage goes to the quality managers, but not to the one it is about."""
+    world.organisation.board_handler = None
+    world.organisation.save()
+    about_qm = ComplaintFactory(received_on=RECEIVED, manager_concerned=world.qm)
+    assert about_qm.handler is None
+    tick_at(2026, 3, 5)
+    assert [r.to for r in reminders()] == [world.board.email]
+
+
+def test_a_measure_reminder_never_goes_to_the_manager_concerned(world):
+    """The defect: the verdict page offered dm_north as owner on the complaint about them,
+    and the tick mailed them its reference and measure every week."""
+    complaint = ComplaintFactory(manager_concerned=world.dm_north, received_on=RECEIVED)
+    measure = Measure.objects.create(
+        complaint=complaint,
+        description="Gesprek van de directie met de districtsmanager",
+        owner=world.dm_north,  # as the old verdict page allowed
+        due_on=dt.date(2026, 3, 20),
+    )
+    tick_at(2026, 3, 23)
+    assert not OutgoingMessage.objects.filter(to=world.dm_north.email).exists()
+    [reminder] = reminders().filter(dedupe_key__startswith="measures")
+    assert reminder.to == world.qm.email  # nobody who may be reminded carries it out
+    assert measure.description in reminder.body and complaint.reference in reminder.body
+    assert "Kies op de pagina van de maatregel wie" in reminder.body
+    measure.refresh_from_db()
+    assert measure.last_reminded_on == dt.date(2026, 3, 23)
+
+
+def test_a_measure_without_an_owner_is_not_dropped(world):
+    complaint = ComplaintFactory(received_on=RECEIVED)
+    Measure.objects.create(complaint=complaint, description="Excuses", due_on=dt.date(2026, 3, 20))
+    tick_at(2026, 3, 23)
+    [reminder] = reminders().filter(dedupe_key__startswith="measures")
+    assert reminder.to == world.qm.email

@@ -10,11 +10,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from klachtbeheer.complaints import services as complaint_services
+from klachtbeheer.complaints.forms import VerdictForm
 from klachtbeheer.complaints.models import Category, EventKind, Measure, Verdict
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.reporting import services
+from klachtbeheer.reporting.forms import MeasureForm
 from klachtbeheer.reporting.models import SatisfactionResponse
 from klachtbeheer.reporting.views import satisfaction_survey
 from tests.factories import ComplaintFactory
@@ -75,13 +77,13 @@ def test_categories_are_required_once_the_list_exists(world, assessing):
         reasons="Waar.",
         measures=["Excuses", "Training"],
         category_ids=[wanted.pk],
-        measure_owner_id=world.dm_south.pk,
+        measure_owner_id=world.board.pk,
         measures_due_on=dt.date.today() + dt.timedelta(days=10),
     )
     assert list(complaint.categories.all()) == [wanted]
     assert [(m.description, m.owner) for m in complaint.measures.all()] == [
-        ("Excuses", world.dm_south),
-        ("Training", world.dm_south),
+        ("Excuses", world.board),
+        ("Training", world.board),
     ]
 
 
@@ -147,7 +149,7 @@ def test_overdue_measures_are_reminded_once_a_week(world, assessing):
     )
     sent = []
 
-    def send(owner, subject, body, measures):
+    def send(owner, subject, body, measures, unowned):
         sent.append((owner, subject, body, measures))
         return True
 
@@ -165,7 +167,9 @@ def test_overdue_measures_are_reminded_once_a_week(world, assessing):
     assert AuditEntry.objects.filter(action="measure.reminder").count() == 2
     # A reminder that could not be written (no address) is tried again the next day.
     assert (
-        services.measures_remind_overdue(today=later + dt.timedelta(days=20), send=lambda *a: None)
+        services.measures_remind_overdue(
+            today=later + dt.timedelta(days=20), send=lambda *a, **k: None
+        )
         == 0
     )
     assert complaint.measures.get().last_reminded_on == later + dt.timedelta(days=7)
@@ -233,3 +237,104 @@ def test_the_daily_tick_queues_the_reminder_for_an_overdue_measure(world, assess
     )
     assert reminders.count() == 1
     assert "Excuses aanbieden" in reminders.get().body
+
+
+# --- nobody concerned by a complaint carries out its measures (P3.2, P5.3) ------------------
+
+
+@pytest.fixture
+def about_north(world):
+    complaint = ComplaintFactory(assessing=True, manager_concerned=world.dm_north)
+    assert complaint.handler == world.board
+    return complaint
+
+
+@pytest.mark.parametrize(
+    ("who", "code"),
+    [
+        ("dm_north", "measure_owner_concerned"),  # the manager the complaint is about
+        ("dm_south", "measure_owner_no_access"),  # another district, not the handler
+        ("staff", "measure_owner_no_access"),  # sees no complaints at all
+    ],
+)
+def test_the_verdict_refuses_an_owner_who_may_not_see_the_complaint(world, about_north, who, code):
+    with pytest.raises(ProcedureError) as refused:
+        complaint_services.complaint_record_verdict(
+            actor=world.board,
+            reference=about_north.reference,
+            verdict=Verdict.FOUNDED,
+            reasons="Waar.",
+            measures=["Gesprek met de districtsmanager"],
+            measure_owner_id=getattr(world, who).pk,
+        )
+    assert refused.value.code == code
+    assert not about_north.measures.exists()
+
+
+def test_the_verdict_accepts_an_owner_who_may_see_it(world, about_north):
+    complaint = complaint_services.complaint_record_verdict(
+        actor=world.board,
+        reference=about_north.reference,
+        verdict=Verdict.FOUNDED,
+        reasons="Waar.",
+        measures=["Gesprek met de districtsmanager"],
+        measure_owner_id=world.qm.pk,
+    )
+    assert complaint.measures.get().owner == world.qm
+
+
+def test_the_verdict_form_never_offers_the_manager_concerned(world, about_north):
+    form = VerdictForm(complaint=about_north)
+    offered = set(form.fields["measure_owner"].queryset)
+    assert offered == {world.qm, world.board}
+    form = VerdictForm(
+        data={
+            "verdict": Verdict.FOUNDED,
+            "reasons": "Waar.",
+            "measures": "Gesprek",
+            "measure_owner": world.dm_north.pk,
+        },
+        complaint=about_north,
+    )
+    assert not form.is_valid()
+    assert list(form.errors) == ["measure_owner"]
+
+
+def test_the_verdict_page_never_offers_the_manager_concerned(client, world, about_north):
+    client.force_login(world.board)
+    with translation.override("nl"):
+        page = reverse("complaints:step", args=[about_north.reference, "record_verdict"])
+    response = client.get(page)
+    field = str(response.context["form"]["measure_owner"])
+    assert f'value="{world.dm_north.pk}"' not in field
+    assert world.dm_north.get_full_name() not in field
+    assert world.qm.get_full_name() in field
+
+
+def test_a_measure_cannot_be_given_to_the_manager_concerned(client, world, about_north):
+    complaint_services.complaint_record_verdict(
+        actor=world.board,
+        reference=about_north.reference,
+        verdict=Verdict.FOUNDED,
+        reasons="Waar.",
+        measures=["Gesprek met de districtsmanager"],
+    )
+    measure = about_north.measures.get()
+    assert measure.owner == world.board  # the handler
+    progress = services.MeasureProgress(owner_id=world.dm_north.pk, due_on=measure.due_on)
+    with pytest.raises(ProcedureError) as refused:
+        services.measure_update(actor=world.qm, measure_id=measure.pk, progress=progress)
+    assert refused.value.code == "measure_owner_concerned"
+    form = MeasureForm(complaint=about_north)
+    assert world.dm_north not in form.fields["owner"].queryset
+    assert world.qm in form.fields["owner"].queryset
+    # The page: not offered, and refused when sent anyway.
+    client.force_login(world.qm)
+    with translation.override("nl"):
+        page = reverse("reporting:measure", args=[measure.pk])
+    response = client.get(page)
+    assert world.dm_north.get_full_name() not in str(response.context["form"]["owner"])
+    response = client.post(page, {"owner": world.dm_north.pk, "due_on": measure.due_on.isoformat()})
+    assert response.status_code == 400
+    measure.refresh_from_db()
+    assert measure.owner == world.board

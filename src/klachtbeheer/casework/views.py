@@ -123,7 +123,7 @@ def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
     complaint = complaint_for(request.user, reference=reference, via="")
     form_class = steps.step_spec(the_step).form
     allowed = the_step in available_steps(request.user, complaint)
-    form = form_class(*_form_data(request))
+    form = form_class(*_form_data(request), complaint=complaint)
     if request.method == "POST" and allowed and form.is_valid():
         try:
             steps.run_step(

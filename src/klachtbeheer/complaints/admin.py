@@ -61,6 +61,29 @@ class AccessLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).filter(complaint__in=visible)
 
 
+def _pk_texts(queryset):
+    """The primary keys as text, as the audit log stores its targets."""
+    return queryset.annotate(pk_text=Cast("pk", CharField())).values("pk_text")
+
+
+def _targets_belonging_to(complaints) -> Q:
+    """Audit targets that belong to one of `complaints`: every model that points at one.
+
+    Found from the relations to Complaint, so the apps above need not be imported
+    here and a new model tied to a complaint is covered without a change.
+    """
+    condition = Q(pk__in=[])
+    for relation in Complaint._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete and relation.related_model):
+            continue
+        model = relation.related_model
+        if model._meta.auto_created:  # the table behind a many-to-many field
+            continue
+        rows = model._default_manager.filter(**{f"{relation.field.name}__in": complaints})
+        condition |= Q(target_type=model._meta.label_lower, target_id__in=_pk_texts(rows))
+    return condition
+
+
 # The audit log belongs to core; shown here because its rows about complaints are
 # filtered by the same access rule as the complaints themselves.
 @admin.register(AuditEntry)
@@ -81,15 +104,17 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The audit rows of a complaint show as much as the complaint itself: only to
         # those who may see it, so the manager concerned finds no trace of it (P3.2).
-        visible = (
-            complaints_visible_to(request.user)
-            .annotate(pk_text=Cast("pk", CharField()))
-            .values("pk_text")
-        )
+        # So do the rows of what belongs to a complaint (a measure, a letter, an
+        # e-mail in or out, a submission): their details can name the complaint.
+        visible = complaints_visible_to(request.user)
+        hidden = Complaint.objects.exclude(pk__in=visible.values("pk"))
         return (
             super()
             .get_queryset(request)
-            .filter(~Q(target_type=Complaint._meta.label_lower) | Q(target_id__in=visible))
+            .filter(
+                ~Q(target_type=Complaint._meta.label_lower) | Q(target_id__in=_pk_texts(visible))
+            )
+            .exclude(_targets_belonging_to(hidden))
         )
 
     def has_view_permission(self, request, obj=None):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,13 @@ from klachtbeheer.complaints.models import (
     Verdict,
 )
 from klachtbeheer.complaints.registry import input_for
-from klachtbeheer.complaints.services import MAX_ATTACHMENT_BYTES
+from klachtbeheer.complaints.selectors import who_may_see
+from klachtbeheer.complaints.services import (
+    MAX_ATTACHMENT_BYTES,
+    PERSON_CONCERNED_CHOICE_REQUIRED,
+    PERSON_CONCERNED_CONFLICT,
+    PERSON_CONCERNED_REASON_REQUIRED,
+)
 from klachtbeheer.complaints.workflow import State, Step
 from klachtbeheer.core import clock
 from klachtbeheer.core.kept_uploads import (
@@ -68,8 +75,11 @@ class StaffForm(forms.Form):
     template_name = "includes/form.html"
     error_texts: dict[str, dict[str, str]] = {}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, complaint=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The complaint the step is for, when the caller has it (the staff page does):
+        # a form then offers only what the service accepts for that complaint.
+        self.complaint = complaint
         for name, texts in self.error_texts.items():
             if name in self.fields:
                 self.fields[name].error_messages.update(texts)
@@ -164,10 +174,13 @@ class RegisterComplaintForm(StaffForm):
         self.fields["manager_concerned"].queryset = district_manager_choices()
 
     def service_arguments(self) -> dict:
-        manager = self.cleaned_data["manager_concerned"]
+        data = self.cleaned_data
+        manager = data["manager_concerned"]
         return {
             "manager_concerned_id": manager.pk if manager is not None else None,
-            "employee_concerned": self.cleaned_data["employee_concerned"],
+            "employee_concerned": data["employee_concerned"],
+            "clear_manager_concerned": bool(data.get("clear_manager_concerned")),
+            "reason": data.get("reason") or "",
         }
         if not self.is_bound:
             self.initial.setdefault("received_on", clock.today())
@@ -366,6 +379,12 @@ class VerdictForm(StaffForm):
     error_texts = {
         "verdict": {"required": _("Choose the verdict.")},
         "reasons": {"required": _("Give the reasons for the verdict.")},
+        "measure_owner": {
+            "invalid_choice": _(
+                "Choose who carries out the measures from the list: someone who may see "
+                "the complaint and whom it is not about."
+            )
+        },
     }
 
     verdict = forms.ChoiceField(
@@ -420,11 +439,15 @@ class VerdictForm(StaffForm):
                 "invalid_choice": _("Choose the categories from the list."),
             }
         )
-        self.fields["measure_owner"].queryset = (
+        owners = (
             get_user_model()
             .objects.filter(is_active=True, staff_profile__isnull=False)
             .order_by("first_name", "last_name", "username")
         )
+        if self.complaint is not None:
+            # Never the person concerned, nor anyone else who may not see it (P3.2, P5.3).
+            owners = who_may_see(self.complaint, owners)
+        self.fields["measure_owner"].queryset = owners
 
     def clean(self):
         data = super().clean()
@@ -524,6 +547,14 @@ class ReassignForm(StaffForm):
 
 @input_for(Step.SET_PERSON_CONCERNED)
 class PersonConcernedForm(StaffForm):
+    """Whom the complaint is about (P3.2).
+
+    An empty `manager_concerned` never removes the manager concerned by itself:
+    that takes `clear_manager_concerned` and a `reason` (the service refuses the
+    same, so the page and the API agree). With the complaint given, the form
+    starts from who is concerned now.
+    """
+
     error_texts = {
         "manager_concerned": {"invalid_choice": _("Choose a district manager from the list.")},
     }
@@ -538,16 +569,65 @@ class PersonConcernedForm(StaffForm):
     employee_concerned = forms.CharField(
         label=_("Employee concerned"), max_length=200, required=False
     )
+    clear_manager_concerned = forms.BooleanField(
+        label=_("The complaint is no longer about a district manager"),
+        help_text=_("Only to correct a mistake: the district manager can see the complaint again."),
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("Why is the complaint no longer about the district manager?"),
+        help_text=_("Goes on the timeline."),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["manager_concerned"].queryset = district_manager_choices()
+        choices = district_manager_choices()
+        current = self.complaint.manager_concerned_id if self.complaint is not None else None
+        if current is not None:
+            # The one concerned now stays a choice, whatever their role (the API takes
+            # any manager) and also when they have left since.
+            choices = (
+                get_user_model()
+                .objects.filter(Q(pk__in=choices.values("pk")) | Q(pk=current))
+                .order_by("first_name", "last_name")
+            )
+        self.fields["manager_concerned"].queryset = choices
+        if self.complaint is not None:
+            self.initial.setdefault("manager_concerned", current)
+            self.initial.setdefault("employee_concerned", self.complaint.employee_concerned)
+            if current is None:
+                # Nothing to remove: the two fields stay (stable names) but are not shown.
+                for name in ("clear_manager_concerned", "reason"):
+                    self.fields[name].widget = forms.HiddenInput()
+
+    def clean(self):
+        data = super().clean()
+        manager, clear = data.get("manager_concerned"), data.get("clear_manager_concerned")
+        if manager is not None and clear:
+            self.add_error("clear_manager_concerned", PERSON_CONCERNED_CONFLICT)
+        elif clear and not (data.get("reason") or "").strip():
+            self.add_error("reason", PERSON_CONCERNED_REASON_REQUIRED)
+        elif (
+            manager is None
+            and not clear
+            and self.complaint is not None
+            and self.complaint.manager_concerned_id is not None
+            and "manager_concerned" not in self.errors
+        ):
+            self.add_error("manager_concerned", PERSON_CONCERNED_CHOICE_REQUIRED)
+        return data
 
     def service_arguments(self) -> dict:
-        manager = self.cleaned_data["manager_concerned"]
+        data = self.cleaned_data
+        manager = data["manager_concerned"]
         return {
             "manager_concerned_id": manager.pk if manager is not None else None,
-            "employee_concerned": self.cleaned_data["employee_concerned"],
+            "employee_concerned": data["employee_concerned"],
+            "clear_manager_concerned": bool(data.get("clear_manager_concerned")),
+            "reason": data.get("reason") or "",
         }
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.db import models
@@ -73,6 +74,10 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# A reference as `services._next_reference` writes it (KL-2026-00042), found in a text.
+REFERENCE_PATTERN = re.compile(r"\bKL-\d{4}-\d{5,}\b")
 
 
 class Complaint(models.Model):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchVector
@@ -44,6 +46,46 @@ def complaints_visible_to(user) -> QuerySet[Complaint]:
     return visible.exclude(manager_concerned=user)
 
 
+def may_see(user, complaint: Complaint) -> bool:
+    """Whether `user` may see `complaint`: the one selector, asked about one row."""
+    return complaints_visible_to(user).filter(pk=complaint.pk).exists()
+
+
+def who_may_see(complaint: Complaint, candidates: QuerySet) -> QuerySet:
+    """Those of `candidates` (users) who may see `complaint`, each asked of the one selector.
+
+    For the short lists of people a form offers or a service accepts (who carries
+    out a measure): one small query per person, so the rule is never written twice.
+    """
+    candidates = candidates.select_related("staff_profile")
+    allowed = [user.pk for user in candidates if may_see(user, complaint)]
+    return candidates.filter(pk__in=allowed)
+
+
+def share_out(
+    rows: QuerySet, visible_to: Callable[[Any], QuerySet], tiers: Sequence[Sequence[Any]]
+) -> tuple[list[tuple[Any, QuerySet]], QuerySet]:
+    """Hand each of `rows` to whoever may see it, tier by tier.
+
+    `visible_to(user)` is an access selector for the rows' model
+    (`complaints_visible_to`, or one built on it); `tiers` are lists of people in
+    the order they are asked (the quality managers, then the board). Each member
+    of a tier gets the rows they may see that nobody in an earlier tier may see:
+    a row goes to the first tier with someone allowed to see it, and is never
+    dropped because it is about one of them (P3.2). Returns the (user, queryset)
+    pairs and the rows nobody may see. Every queryset has the recipient's
+    selector in it: nothing is filtered afterwards.
+    """
+    pairs: list[tuple[Any, QuerySet]] = []
+    unseen = Q()
+    for tier in tiers:
+        for user in tier:
+            pairs.append((user, visible_to(user).filter(unseen, pk__in=rows.values("pk"))))
+        for user in tier:
+            unseen &= ~Q(pk__in=visible_to(user).values("pk"))
+    return pairs, rows.filter(unseen)
+
+
 def complaint_for(user, *, reference: str, via: str, for_update: bool = False) -> Complaint:
     """One complaint the user may see; the opening is logged. 404 when not visible."""
     queryset = complaints_visible_to(user)
@@ -63,12 +105,16 @@ def complaint_for(user, *, reference: str, via: str, for_update: bool = False) -
     return complaint
 
 
+# The keys of an event's data that hold a member of staff (by id).
+STAFF_KEYS = ("handler", "previous", "manager_concerned", "previous_manager_concerned")
+
+
 def staff_names_in(events: list[Event]) -> dict[int, str]:
     """Names of the staff a timeline mentions by id (handler, previous, concerned): one query."""
     ids = {
         value
         for event in events
-        for key in ("handler", "previous", "manager_concerned")
+        for key in STAFF_KEYS
         if isinstance(value := (event.data or {}).get(key), int)
     }
     if not ids:

@@ -34,7 +34,7 @@ from klachtbeheer.complaints.models import (
 )
 from klachtbeheer.complaints.registry import STEPS, implements
 from klachtbeheer.complaints.routing import route
-from klachtbeheer.complaints.selectors import complaint_for
+from klachtbeheer.complaints.selectors import complaint_for, may_see
 from klachtbeheer.complaints.signals import complaint_registered, step_taken
 from klachtbeheer.complaints.terms import settlement_counted, settlement_in_writing
 from klachtbeheer.complaints.workflow import State, Step, next_state
@@ -45,6 +45,18 @@ from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode, role_of
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+# Removing the manager concerned (P3.2): the same words on the page and from the service.
+PERSON_CONCERNED_CONFLICT = _(
+    "Choose the district manager concerned or tick “no longer about a district manager”, not both."
+)
+PERSON_CONCERNED_CHOICE_REQUIRED = _(
+    "The complaint is about a district manager. To record that it no longer is, tick "
+    "“no longer about a district manager” and give the reason (P3.2)."
+)
+PERSON_CONCERNED_REASON_REQUIRED = _(
+    "Give the reason why the complaint is no longer about the district manager: they can "
+    "see it again (P3.2)."
+)
 # Measures recorded at the verdict are due this many days later unless a date is given.
 MEASURE_DAYS = 42
 
@@ -134,6 +146,25 @@ def _manager_concerned(user_id: int):
             _("The person concerned must be a district manager, board member or quality manager."),
         )
     return manager
+
+
+def require_measure_owner(complaint: Complaint, owner) -> None:
+    """Who carries out a measure may see its complaint; the person concerned never (P3.2).
+
+    The owner is reminded of the measure by e-mail, with the complaint's
+    reference and the measure's text: so only someone who may see the complaint
+    (P5.3), and never the manager the complaint is about.
+    """
+    if owner.pk == complaint.manager_concerned_id:
+        raise ProcedureError(
+            "measure_owner_concerned",
+            _("The complaint is about this person; they cannot carry out its measures (P3.2)."),
+        )
+    if not may_see(owner, complaint):
+        raise ProcedureError(
+            "measure_owner_no_access",
+            _("This person may not see the complaint, so cannot carry out its measures (P5.3)."),
+        )
 
 
 def _next_reference(year: int) -> str:
@@ -523,7 +554,8 @@ def complaint_record_verdict(
     A founded or partly founded complaint is a nonconformity: ISO 9001 10.2 asks
     for a reaction to it, so it needs at least one measure (a correction counts).
     "No measures" is only possible for an unfounded complaint. New measures get an
-    owner (default: the handler) and a date (default: MEASURE_DAYS after the
+    owner (default: the handler; never the person concerned, nor anyone who may not
+    see the complaint: `require_measure_owner`) and a date (default: MEASURE_DAYS after the
     verdict); measures already under way (done or checked) are kept on a revision.
     When the quality manager keeps a list of categories, at least one is picked.
     """
@@ -553,11 +585,14 @@ def complaint_record_verdict(
         raise ProcedureError("bad_category", _("Choose the categories from the list."))
     if not categories and Category.objects.filter(active=True).exists():
         raise ProcedureError("category_required", _("Choose at least one category."))
-    owner = complaint.handler or actor
+    owner = actor
+    if complaint.handler is not None and may_see(complaint.handler, complaint):
+        owner = complaint.handler
     if measure_owner_id is not None:
         owner = get_user_model().objects.filter(pk=measure_owner_id, is_active=True).first()
         if owner is None:
             raise ProcedureError("bad_owner", _("Choose who carries out the measures."))
+    require_measure_owner(complaint, owner)
     due_on = measures_due_on or decided_on + dt.timedelta(days=MEASURE_DAYS)
     if due_on < decided_on:
         raise ProcedureError(
@@ -751,16 +786,49 @@ def complaint_reassign(*, actor, reference: str, handler_id: int, reason: str) -
 @implements(Step.SET_PERSON_CONCERNED)
 @transaction.atomic(durable=True)
 def complaint_set_person_concerned(
-    *, actor, reference: str, manager_concerned_id: int | None, employee_concerned: str
+    *,
+    actor,
+    reference: str,
+    manager_concerned_id: int | None,
+    employee_concerned: str,
+    clear_manager_concerned: bool = False,
+    reason: str = "",
 ) -> Complaint:
-    """Record whom the complaint is about; one about a district manager goes to the board."""
+    """Record whom the complaint is about; one about a district manager goes to the board.
+
+    Removing the manager concerned lets that manager see the complaint again
+    (P3.2), so it is never what an omitted field means: it takes the explicit
+    choice `clear_manager_concerned` and a `reason`, both on the timeline. The
+    staff page and the API give the same arguments, so both refuse the same.
+    """
     complaint = _lock(actor, reference, Step.SET_PERSON_CONCERNED)
+    previous = complaint.manager_concerned
+    reason = (reason or "").strip()
+    if manager_concerned_id and clear_manager_concerned:
+        raise ProcedureError("person_concerned_conflict", PERSON_CONCERNED_CONFLICT)
+    data: dict[str, Any] = {}
     manager = None
-    if manager_concerned_id:
+    if manager_concerned_id and manager_concerned_id == complaint.manager_concerned_id:
+        manager = previous  # kept as it is, also when that person has left since
+    elif manager_concerned_id:
         manager = _manager_concerned(manager_concerned_id)
+    elif previous is not None:
+        if not clear_manager_concerned:
+            raise ProcedureError(
+                "person_concerned_cleared_without_choice", PERSON_CONCERNED_CHOICE_REQUIRED
+            )
+        if not reason:
+            raise ProcedureError(
+                "person_concerned_cleared_without_reason", PERSON_CONCERNED_REASON_REQUIRED
+            )
+        data.update({"cleared": True, "reason": reason})
+        if employee_concerned.strip():
+            data["employee_concerned"] = employee_concerned.strip()[:200]
+    if previous is not None and (manager is None or manager.pk != previous.pk):
+        data["previous_manager_concerned"] = previous.pk
     complaint.manager_concerned = manager
     complaint.employee_concerned = employee_concerned.strip()[:200]
-    data: dict[str, Any] = {"manager_concerned": manager.pk if manager else None}
+    data["manager_concerned"] = manager.pk if manager else None
     # A district manager handling it, or the person concerned, hands it on (P3.2).
     if manager is not None and (
         role_of(complaint.handler) in (None, Role.DISTRICT_MANAGER)
@@ -773,11 +841,19 @@ def complaint_set_person_concerned(
         )
         complaint.handler = the_route.handler
         data.update({"handler": complaint.handler_id, "route": the_route.reason})
+    if manager is not None:
+        # Nor does the person concerned carry out its measures (P3.2): the open ones go
+        # to the handler, or to nobody (the quality manager is reminded of them).
+        open_measures = complaint.measures.filter(owner=manager, done_on__isnull=True)
+        moved = sorted(open_measures.values_list("pk", flat=True))
+        if moved:
+            open_measures.update(owner=complaint.handler)
+            data["measures_reassigned"] = moved
     return _commit_step(
         complaint,
         actor=actor,
         step=Step.SET_PERSON_CONCERNED,
-        text=complaint.employee_concerned,
+        text=reason if data.get("cleared") else complaint.employee_concerned,
         data=data,
     )
 

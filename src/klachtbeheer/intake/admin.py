@@ -4,8 +4,10 @@ view of submissions. Reviewing submissions happens on the review page, not here.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from klachtbeheer.complaints.selectors import complaints_visible_to
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.intake import services
 from klachtbeheer.intake.models import IntakeApiKey, StaffToken, Submission
@@ -57,6 +59,16 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_filter = ["state", "source"]
     list_select_related = ["api_key", "complaint"]
     exclude = ["data"]  # the answers are personal data: read them on the review page
+
+    def get_queryset(self, request):
+        # A submission that became a complaint shows as much as the complaint: nobody
+        # sees the reference of a complaint about them (P3.2). Held ones have none yet.
+        visible = complaints_visible_to(request.user).values("pk")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(Q(complaint__isnull=True) | Q(complaint__in=visible))
+        )
 
     def has_add_permission(self, request):
         return False

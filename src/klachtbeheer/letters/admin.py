@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from klachtbeheer.complaints.selectors import complaints_visible_to
 from klachtbeheer.letters.forms import LetterTemplateForm
@@ -14,6 +14,7 @@ from klachtbeheer.letters.models import (
     NextBody,
     OutgoingMessage,
 )
+from klachtbeheer.letters.selectors import messages_visible_to
 from klachtbeheer.organisation.selectors import user_is_quality_manager
 
 
@@ -101,10 +102,8 @@ class OutgoingMessageAdmin(ReadOnly, admin.ModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["to", "subject", "message_id"]
 
+    exclude = ["mentions"]
+
     def get_queryset(self, request):
-        visible = complaints_visible_to(request.user).values("pk")
-        return (
-            super()
-            .get_queryset(request)
-            .filter(Q(complaint__isnull=True) | Q(complaint__in=visible))
-        )
+        # Nobody sees a message about, or naming, a complaint they may not see (P3.2).
+        return messages_visible_to(request.user)

@@ -305,6 +305,15 @@ class OutgoingMessage(models.Model):
         on_delete=models.PROTECT,
         related_name="message",
     )
+    # A reminder or digest can name several complaints; whoever may not see one of
+    # them does not see the message either (P3.2). Filled by `outbox_queue`.
+    mentions = models.ManyToManyField(
+        Complaint,
+        verbose_name=_("complaints named"),
+        blank=True,
+        related_name="+",
+        help_text=_("Every complaint the message names, by reference."),
+    )
     to = models.EmailField(_("to"))
     from_email = models.CharField(_("from"), max_length=200)
     subject = models.CharField(_("subject"), max_length=250)

@@ -110,10 +110,24 @@ def print_queue(user) -> QuerySet[Letter]:
     )
 
 
+def messages_visible_to(user) -> QuerySet[OutgoingMessage]:
+    """The outbox rows `user` may see: none that is about, or names, a complaint they may not.
+
+    A letter or a reminder belongs to its complaint; a digest or a measure
+    reminder names several (`OutgoingMessage.mentions`): one complaint hidden
+    from `user` hides the whole message (P3.2). The outbox page, the admin and
+    the digest's count of failed e-mail start here.
+    """
+    visible = complaints_visible_to(user).values("pk")
+    hidden = Complaint.objects.exclude(pk__in=visible)
+    return OutgoingMessage.objects.filter(
+        Q(complaint__isnull=True) | Q(complaint__in=visible)
+    ).exclude(mentions__in=hidden)
+
+
 def outbox_overview(user) -> dict:
     """Counts per status and the messages that need the quality manager."""
-    visible = complaints_visible_to(user).values("pk")
-    messages = OutgoingMessage.objects.filter(Q(complaint__isnull=True) | Q(complaint__in=visible))
+    messages = messages_visible_to(user)
     counts = {row["status"]: row["n"] for row in messages.values("status").annotate(n=Count("pk"))}
     return {
         "counts": {status: counts.get(status, 0) for status in MessageStatus.values},

@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from klachtbeheer.complaints.models import (
+    REFERENCE_PATTERN,
     Complaint,
     Event,
     EventKind,
@@ -57,6 +59,7 @@ from klachtbeheer.letters.models import (
     letter_pdf_path,
 )
 from klachtbeheer.letters.pdf import html_to_pdf
+from klachtbeheer.letters.selectors import messages_visible_to
 from klachtbeheer.letters.tasks import enqueue_once
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
@@ -344,8 +347,14 @@ def outbox_queue(
     complaint: Complaint | None = None,
     letter: Letter | None = None,
     dedupe_key: str | None = None,
+    mentions: Iterable[Complaint] = (),
 ) -> OutgoingMessage | None:
-    """Write one message to the outbox (None when `dedupe_key` was queued before)."""
+    """Write one message to the outbox (None when `dedupe_key` was queued before).
+
+    The message records every complaint it names: `complaint`, `mentions`, and
+    any reference in its subject or text, so the outbox shows it only to those
+    who may see all of them (`letters.selectors.messages_visible_to`, P3.2).
+    """
     message = OutgoingMessage(
         kind=kind,
         to=to,
@@ -360,14 +369,22 @@ def outbox_queue(
     message.message_id = f"<{message.token}@{message_domain()}>"
     if dedupe_key is None:
         message.save()
-        return message
-    if OutgoingMessage.objects.filter(dedupe_key=dedupe_key).exists():
+    elif OutgoingMessage.objects.filter(dedupe_key=dedupe_key).exists():
         return None
-    try:
-        with transaction.atomic():
-            message.save()
-    except IntegrityError:  # a concurrent tick queued it first
-        return None
+    else:
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:  # a concurrent tick queued it first
+            return None
+    named = {c.pk for c in mentions} | ({complaint.pk} if complaint is not None else set())
+    references = set(REFERENCE_PATTERN.findall(f"{subject}\n{body}"))
+    if references:
+        named |= set(
+            Complaint.objects.filter(reference__in=references).values_list("pk", flat=True)
+        )
+    if named:
+        message.mentions.set(named)
     return message
 
 
@@ -573,7 +590,7 @@ def message_retry(*, actor, token: str) -> OutgoingMessage:
         raise NotAllowed(
             "quality_manager_only", gettext_lazy("Only the quality manager can take this step.")
         )
-    message = OutgoingMessage.objects.select_for_update().filter(token=token).first()
+    message = messages_visible_to(actor).select_for_update(of=("self",)).filter(token=token).first()
     if message is None:
         raise ProcedureError("no_such_message", gettext_lazy("There is no such message."))
     if message.status != MessageStatus.FAILED:

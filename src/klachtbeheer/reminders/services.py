@@ -7,23 +7,31 @@ every LETTERS_TICK_SECONDS (`reminders.tasks.periodic_tick`) or as `klachtbeheer
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from klachtbeheer.complaints.models import Complaint
-from klachtbeheer.complaints.selectors import complaint_terms, work_calendar
+from klachtbeheer.complaints.selectors import (
+    complaint_terms,
+    complaints_visible_to,
+    share_out,
+    work_calendar,
+)
 from klachtbeheer.complaints.terms import TermStatus
 from klachtbeheer.core import clock
 from klachtbeheer.letters.constants import MessageKind, MessageStatus
 from klachtbeheer.letters.content import LETTER_LANGUAGE, dutch_date
 from klachtbeheer.letters.models import LetterSettings, OutgoingMessage
+from klachtbeheer.letters.selectors import messages_visible_to
 from klachtbeheer.letters.services import (
     outbox_queue,
     outbox_wake,
@@ -33,14 +41,32 @@ from klachtbeheer.letters.services import (
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.reporting.services import measures_remind_overdue
 
+logger = logging.getLogger(__name__)
 
-def _quality_managers() -> list:
+
+def _staff_with(role: str) -> list:
+    """Active members of staff in `role` who have an e-mail address, in a stable order."""
     return list(
         get_user_model()
-        .objects.filter(is_active=True, staff_profile__role=Role.QUALITY_MANAGER)
+        .objects.filter(is_active=True, staff_profile__role=role)
         .exclude(email="")
+        .select_related("staff_profile")
         .order_by("pk")
     )
+
+
+def _quality_managers() -> list:
+    return _staff_with(Role.QUALITY_MANAGER)
+
+
+def recipient_tiers() -> list[list]:
+    """Who is told what has no handler to tell: the quality managers, else the board.
+
+    Each is told only what they may see; what no quality manager may see (a
+    complaint about the quality manager, P3.2, or none has an address) goes to
+    the board members who may (`complaints.selectors.share_out`).
+    """
+    return [_quality_managers(), _staff_with(Role.BOARD)]
 
 
 def _name(user) -> str:
@@ -52,12 +78,14 @@ class TickReport:
     reminders: int = 0
     digests: int = 0
     skipped_without_address: int = 0
+    nobody_to_tell: int = 0  # complaints with a term due that nobody with an address may see
 
     def as_dict(self) -> dict[str, int]:
         return {
             "reminders": self.reminders,
             "digests": self.digests,
             "skipped_without_address": self.skipped_without_address,
+            "nobody_to_tell": self.nobody_to_tell,
         }
 
 
@@ -73,93 +101,195 @@ TERM_NAMES = {
     "notice": gettext_lazy("written notice of the extension (P3.8)"),
 }
 
+OPEN = Q(next_due_on__isnull=False)
+
+
+@dataclass
+class _Context:
+    today: dt.date
+    calendar: Any
+    organisation: Organisation
+    letter_settings: LetterSettings
+    report: TickReport
+
 
 def tick_run(*, now: dt.datetime | None = None) -> TickReport:
-    """Reminders before each term and the daily overdue digest; run twice, sends once."""
+    """Reminders before each term, the daily digest, overdue measures: run twice, sent once.
+
+    Every message is built from what its recipient may see: each list of
+    complaints comes from `complaints_visible_to(recipient)` in the query.
+
+    - Before a term: the handler, of the complaints they handle and may see; a
+      complaint without a handler (triage), or whose handler may not see it
+      (left, or lost their role), goes to the quality managers who may see it,
+      else to the board members who may (`recipient_tiers`).
+    - The daily digest of overdue terms (and e-mail that failed for good): each
+      quality manager, of what they may see; what no quality manager may see (a
+      complaint about the quality manager) goes to the board members who may.
+    - Overdue measures: the owner, of the measures of complaints they may see;
+      the rest to the quality managers, else the board, as above
+      (`reporting.services.measures_remind_overdue`).
+    """
     now = now or clock.now()
     today = timezone.localdate(now)
-    report = TickReport()
-    letter_settings = LetterSettings.current()
-    organisation = Organisation.current()
-    calendar = work_calendar()
-    open_complaints = list(
-        Complaint.objects.filter(next_due_on__isnull=False)
-        .select_related("handler")
-        .order_by("next_due_on", "id")
+    context = _Context(
+        today=today,
+        calendar=work_calendar(),
+        organisation=Organisation.current(),
+        letter_settings=LetterSettings.current(),
+        report=TickReport(),
     )
-    overdue: list[tuple[Complaint, str, Any]] = []
+    report = context.report
+    tiers = recipient_tiers()
     with translation.override(LETTER_LANGUAGE):
-        for complaint in open_complaints:
-            for name, term in _open_terms(
-                complaint, calendar=calendar, organisation=organisation, today=today
-            ):
-                if term.status == TermStatus.MISSED:
-                    # A notice not sent in time makes the settlement term count from the
-                    # term it replaced, which the digest lists; the notice is not listed twice.
-                    if name != "notice":
-                        overdue.append((complaint, name, term))
-                    continue
-                act_by = term.deadline.act_by
-                if today > act_by:
-                    continue
-                left = calendar.working_days_between(today, act_by)
-                if left > letter_settings.reminder_working_days:
-                    continue
-                recipients = [complaint.handler] if complaint.handler else _quality_managers()
-                for user in recipients:
-                    if not user.email:
-                        report.skipped_without_address += 1
-                        continue
-                    due = term.deadline.due.isoformat()
-                    key = f"reminder:{complaint.pk}:{name}:{due}:{user.pk}"
-                    with transaction.atomic():
-                        queued = outbox_queue(
-                            kind=MessageKind.REMINDER,
-                            to=user.email,
-                            subject=_("Reminder: %(term)s for %(reference)s is due on %(date)s")
-                            % {
-                                "term": TERM_NAMES[name],
-                                "reference": complaint.reference,
-                                "date": dutch_date(act_by, "l j F"),
-                            },
-                            body=_reminder_body(complaint, user, name, term),
-                            complaint=complaint,
-                            dedupe_key=key,
-                        )
-                    report.reminders += queued is not None
-        local = timezone.localtime(now)
-        failed = OutgoingMessage.objects.filter(status=MessageStatus.FAILED).count()
-        if (overdue or failed) and local.hour >= letter_settings.digest_hour:
-            for user in _quality_managers():
-                with transaction.atomic():
-                    queued = outbox_queue(
-                        kind=MessageKind.DIGEST,
-                        to=user.email,
-                        subject=_("Overdue terms on %(date)s: %(count)d")
-                        % {"date": dutch_date(today), "count": len(overdue)},
-                        body=_digest_body(user, overdue, failed=failed),
-                        dedupe_key=f"digest:{today.isoformat()}:{user.pk}",
-                    )
-                report.digests += queued is not None
+        _remind_handlers(context, tiers)
+        if timezone.localtime(now).hour >= context.letter_settings.digest_hour:
+            _send_digests(context, tiers)
         # Overdue measures (ISO 9001 10.2): a weekly reminder to whoever carries them out.
         report.reminders += measures_remind_overdue(
             today=today,
-            send=lambda owner, subject, body, measures: (
-                outbox_queue(
-                    kind=MessageKind.REMINDER,
-                    to=owner.email,
-                    subject=subject,
-                    body=body,
-                    complaint=measures[0].complaint,
-                    dedupe_key=f"measures:{owner.pk}:{today.isoformat()}",
-                )
-                if owner is not None and owner.email
-                else None
+            fallback=tiers,
+            send=lambda user, subject, body, measures, unowned: outbox_queue(
+                kind=MessageKind.REMINDER,
+                to=user.email,
+                subject=subject,
+                body=body,
+                complaint=measures[0].complaint,
+                mentions=[measure.complaint for measure in measures],
+                dedupe_key=(
+                    f"measures{'-unowned' if unowned else ''}:{user.pk}:{today.isoformat()}"
+                ),
             ),
         )
     if report.reminders or report.digests or OutgoingMessage.objects.due(clock.now()).exists():
         outbox_wake()
     return report
+
+
+def _remind_handlers(context: _Context, tiers: list[list]) -> None:
+    """Reminders before each term: to the handler, else the quality managers, else the board."""
+    handlers = (
+        get_user_model()
+        .objects.filter(handled_complaints__next_due_on__isnull=False)
+        .distinct()
+        .select_related("staff_profile")
+        .order_by("pk")
+    )
+    lost: list[int] = []  # complaints whose handler may not see them (normally none)
+    for handler in handlers:
+        visible = complaints_visible_to(handler)
+        for complaint in _by_due(visible.filter(OPEN, handler=handler)):
+            _remind(context, complaint, handler)
+        lost += (
+            Complaint.objects.filter(OPEN, handler=handler)
+            .exclude(pk__in=visible.values("pk"))
+            .values_list("pk", flat=True)
+        )
+    unhandled = Complaint.objects.filter(OPEN).filter(Q(handler__isnull=True) | Q(pk__in=lost))
+    pairs, nobody = share_out(unhandled, complaints_visible_to, tiers)
+    for user, complaints in pairs:
+        for complaint in _by_due(complaints):
+            _remind(context, complaint, user)
+    for complaint in _by_due(nobody):
+        if any(_reminder_terms(context, complaint)):
+            context.report.nobody_to_tell += 1
+            logger.warning(
+                "Complaint %s: a term is due and nobody with an e-mail address may see it",
+                complaint.reference,
+            )
+
+
+def _by_due(complaints):
+    return complaints.select_related("handler").order_by("next_due_on", "id")
+
+
+def _reminder_terms(context: _Context, complaint: Complaint):
+    """The terms of `complaint` whose reminder is due today (not missed, within the window)."""
+    for name, term in _open_terms(
+        complaint,
+        calendar=context.calendar,
+        organisation=context.organisation,
+        today=context.today,
+    ):
+        if term.status == TermStatus.MISSED or context.today > term.deadline.act_by:
+            continue
+        left = context.calendar.working_days_between(context.today, term.deadline.act_by)
+        if left <= context.letter_settings.reminder_working_days:
+            yield name, term
+
+
+def _remind(context: _Context, complaint: Complaint, user) -> None:
+    for name, term in _reminder_terms(context, complaint):
+        if not user.email:
+            context.report.skipped_without_address += 1
+            continue
+        due = term.deadline.due.isoformat()
+        with transaction.atomic():
+            queued = outbox_queue(
+                kind=MessageKind.REMINDER,
+                to=user.email,
+                subject=_("Reminder: %(term)s for %(reference)s is due on %(date)s")
+                % {
+                    "term": TERM_NAMES[name],
+                    "reference": complaint.reference,
+                    "date": dutch_date(term.deadline.act_by, "l j F"),
+                },
+                body=_reminder_body(complaint, user, name, term),
+                complaint=complaint,
+                dedupe_key=f"reminder:{complaint.pk}:{name}:{due}:{user.pk}",
+            )
+        context.report.reminders += queued is not None
+
+
+def _overdue_terms(context: _Context, complaints) -> list[tuple[Complaint, str, Any]]:
+    overdue = []
+    for complaint in _by_due(complaints):
+        for name, term in _open_terms(
+            complaint,
+            calendar=context.calendar,
+            organisation=context.organisation,
+            today=context.today,
+        ):
+            # A notice not sent in time makes the settlement term count from the term it
+            # replaced, which the digest lists; the notice is not listed twice (P3.8).
+            if term.status == TermStatus.MISSED and name != "notice":
+                overdue.append((complaint, name, term))
+    return overdue
+
+
+def _send_digests(context: _Context, tiers: list[list]) -> None:
+    """The daily digest: overdue terms and failed e-mail, each recipient what they may see."""
+    # A term can only have run out when the earliest open term has passed.
+    late = Complaint.objects.filter(OPEN, next_due_on__lt=context.today)
+    failed = OutgoingMessage.objects.filter(status=MessageStatus.FAILED)
+    complaint_pairs, nobody = share_out(late, complaints_visible_to, tiers)
+    message_pairs, _unseen = share_out(failed, messages_visible_to, tiers)
+    first_tier = {user.pk for user in tiers[0]}
+    for (user, complaints), (_same, messages) in zip(complaint_pairs, message_pairs, strict=True):
+        overdue = _overdue_terms(context, complaints)
+        failed_messages = list(messages.select_related("complaint").order_by("created_at", "id"))
+        if not overdue and not failed_messages:
+            continue
+        with transaction.atomic():
+            queued = outbox_queue(
+                kind=MessageKind.DIGEST,
+                to=user.email,
+                subject=_("Overdue terms on %(date)s: %(count)d")
+                % {"date": dutch_date(context.today), "count": len(overdue)},
+                body=_digest_body(
+                    user, overdue, failed=failed_messages, as_board=user.pk not in first_tier
+                ),
+                mentions=[complaint for complaint, _name, _term in overdue],
+                dedupe_key=f"digest:{context.today.isoformat()}:{user.pk}",
+            )
+        context.report.digests += queued is not None
+    missed = _overdue_terms(context, nobody)
+    if missed:
+        context.report.nobody_to_tell += len({complaint.pk for complaint, *_rest in missed})
+        logger.warning(
+            "Overdue terms that nobody with an e-mail address may see: %s",
+            sorted({complaint.reference for complaint, *_rest in missed}),
+        )
 
 
 def _reminder_body(complaint: Complaint, user, name: str, term) -> str:
@@ -207,17 +337,32 @@ def _reminder_body(complaint: Complaint, user, name: str, term) -> str:
     return "\n".join(str(line) for line in lines) + "\n"
 
 
-def _digest_body(user, overdue, *, failed: int) -> str:
+def _digest_body(user, overdue, *, failed: list, as_board: bool = False) -> str:
     lines = [_("Dear %(name)s,") % {"name": _name(user)}, ""]
-    if failed:
-        with translation.override(LETTER_LANGUAGE):
-            outbox = site_url() + reverse("letters:outbox")
+    if as_board:
         lines += [
-            _("E-mails that could not be sent, even after every retry: %(count)d.")
-            % {"count": failed},
-            outbox,
+            _(
+                "You receive this because no quality manager may see these complaints: "
+                "they are about the quality manager (P3.2), or no quality manager has an "
+                "e-mail address."
+            ),
             "",
         ]
+    if failed:
+        lines.append(
+            _("E-mails that could not be sent, even after every retry: %(count)d.")
+            % {"count": len(failed)}
+        )
+        if as_board:  # the outbox page is the quality manager's: the complaints instead
+            lines += [
+                f"- {message.complaint.reference}  {staff_complaint_url(message.complaint)}"
+                for message in failed
+                if message.complaint_id
+            ]
+        else:
+            with translation.override(LETTER_LANGUAGE):
+                lines.append(site_url() + reverse("letters:outbox"))
+        lines.append("")
     if overdue:
         lines += [_("These terms have run out and the complaint is not settled:"), ""]
     for complaint, name, term in overdue:

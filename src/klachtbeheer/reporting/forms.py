@@ -13,6 +13,7 @@ from klachtbeheer.complaints.models import (
     Effectiveness,
     Verdict,
 )
+from klachtbeheer.complaints.selectors import who_may_see
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.core import clock
 from klachtbeheer.organisation.models import District
@@ -138,7 +139,10 @@ class MeasureForm(StaffForm):
     error_texts = {
         "owner": {
             "required": _("Choose who carries out the measure."),
-            "invalid_choice": _("Choose who carries out the measure from the list."),
+            "invalid_choice": _(
+                "Choose who carries out the measure from the list: someone who may see the "
+                "complaint and whom it is not about."
+            ),
         },
         "due_on": {
             "required": _("Enter the date by which the measure is done."),
@@ -181,7 +185,11 @@ class MeasureForm(StaffForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = measure_owner_candidates()
+        owners = measure_owner_candidates()
+        if self.complaint is not None:
+            # Never the person concerned, nor anyone else who may not see it (P3.2, P5.3).
+            owners = who_may_see(self.complaint, owners)
+        self.fields["owner"].queryset = owners
 
 
 class SatisfactionForm(forms.Form):

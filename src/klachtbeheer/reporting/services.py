@@ -8,6 +8,8 @@ is concerned, its timeline event) in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -23,6 +25,8 @@ from klachtbeheer.complaints.models import (
     EventKind,
     Measure,
 )
+from klachtbeheer.complaints.selectors import share_out
+from klachtbeheer.complaints.services import require_measure_owner
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
@@ -35,6 +39,8 @@ from klachtbeheer.reporting.selectors import (
     measures_visible_to,
     satisfaction_visible_to,
 )
+
+logger = logging.getLogger(__name__)
 
 # --- measures (ISO 9001 10.2) ---------------------------------------------------------
 
@@ -53,7 +59,11 @@ class MeasureProgress:
 
 
 def measure_owner_candidates():
-    """Who can carry out a measure: any active member of staff."""
+    """Who can carry out a measure: an active member of staff who may see its complaint.
+
+    The last part is the complaint's (`complaints.services.require_measure_owner`,
+    and `complaints.selectors.who_may_see` for the choices a form offers).
+    """
     return (
         get_user_model()
         .objects.filter(is_active=True, staff_profile__isnull=False)
@@ -79,6 +89,8 @@ def measure_update(*, actor, measure_id: int, progress: MeasureProgress) -> Meas
     owner = measure_owner_candidates().filter(pk=progress.owner_id).first()
     if owner is None:
         raise ProcedureError("bad_owner", _("Choose who carries out the measure from the list."))
+    # Never the person concerned, nor anyone else who may not see the complaint (P3.2, P5.3).
+    require_measure_owner(measure.complaint, owner)
     if progress.due_on is None:
         raise ProcedureError("due_required", _("Enter the date by which the measure is done."))
     if progress.done_on is not None:
@@ -153,24 +165,34 @@ def _measure_state(measure: Measure) -> dict[str, object]:
 REMIND_EVERY = dt.timedelta(days=7)
 
 
-def measure_reminder_text(owner, measures: list[Measure], *, today: dt.date) -> tuple[str, str]:
-    """Subject and body of the reminder to `owner` about their overdue measures."""
+def measure_reminder_text(
+    owner, measures: list[Measure], *, today: dt.date, unowned: bool = False
+) -> tuple[str, str]:
+    """Subject and body of the reminder to `owner` about their overdue measures.
+
+    `unowned`: the reminder goes to the quality manager (or the board) because
+    nobody who may be reminded carries these measures out.
+    """
     name = (owner.get_full_name() or owner.get_username()) if owner else ""
     subject = ngettext(
         "Measure overdue: %(count)d measure from a complaint",
         "Measures overdue: %(count)d measures from complaints",
         len(measures),
     ) % {"count": len(measures)}
-    lines = [
-        _("Dear %(name)s,") % {"name": name},
-        "",
-        _(
+    if unowned:
+        intro = _(
+            "These measures, taken because of a complaint, should have been done by now "
+            "(ISO 9001 10.2), and nobody who can be reminded carries them out: nobody was "
+            "chosen, or that person may not see the complaint (P3.2) or has no e-mail "
+            "address. Choose on the measure page who carries each one out."
+        )
+    else:
+        intro = _(
             "These measures, taken because of a complaint, should have been done by now "
             "(ISO 9001 10.2). Record on the measure page when a measure is done, or agree a "
             "new date with the quality manager."
-        ),
-        "",
-    ]
+        )
+    lines = [_("Dear %(name)s,") % {"name": name}, "", intro, ""]
     for measure in measures:
         lines.append(
             _("- %(reference)s: %(measure)s (due %(date)s, %(late)s days late)")
@@ -184,41 +206,79 @@ def measure_reminder_text(owner, measures: list[Measure], *, today: dt.date) -> 
     return str(subject), "\n".join(str(line) for line in lines)
 
 
-def measures_remind_overdue(*, today: dt.date, send) -> int:
+def measures_remind_overdue(*, today: dt.date, send, fallback: Sequence[Sequence] = ()) -> int:
     """Remind whoever carries out overdue measures, at most once a week per measure.
 
-    `send(owner, subject, body, measures)` writes one reminder; the daily tick
-    (letters) passes its outbox, which stores the message in this same
+    Each owner is reminded only of the measures of complaints they may see
+    (`measures_visible_to(owner)` in the query): never of a complaint about
+    them (P3.2). An overdue measure whose owner cannot be reminded (none chosen,
+    inactive, no e-mail address, or not allowed to see the complaint) goes to
+    the `fallback` tiers (the daily tick passes the quality managers, then the
+    board): to each member who may see it, in the first tier where someone may
+    (`complaints.selectors.share_out`), so none is dropped.
+
+    `send(recipient, subject, body, measures, unowned=...)` writes one reminder; the
+    daily tick passes its outbox, which stores the message in this same
     transaction, so a reminder is recorded and queued together or not at all.
-    Returns how many reminders were written (one per owner).
+    Returns how many reminders were written (one per recipient).
     """
     with transaction.atomic():
         due = list(
             measures_overdue(today)
             .select_for_update(of=("self",))
             .exclude(last_reminded_on__gt=today - REMIND_EVERY)
+            .values_list("pk", flat=True)
         )
-        by_owner: dict[int | None, list[Measure]] = {}
-        for measure in due:
-            by_owner.setdefault(measure.owner_id, []).append(measure)
+        if not due:
+            return 0
+        owners = (
+            get_user_model()
+            .objects.filter(is_active=True, measures__pk__in=due)
+            .exclude(email="")
+            .distinct()
+            .order_by("pk")
+        )
+        reached: set[int] = set()
         written = 0
-        for group in by_owner.values():
-            owner = group[0].owner
-            subject, body = measure_reminder_text(owner, group, today=today)
-            if send(owner, subject, body, group) is None:
-                continue  # no address, or already queued today
-            written += 1
-            for measure in group:
-                measure.last_reminded_on = today
-                audit(
-                    actor=None,
-                    action=AuditAction.MEASURE_REMINDER,
-                    target=measure,
-                    owner=measure.owner_id,
-                    due_on=measure.due_on.isoformat(),
-                )
-            Measure.objects.bulk_update(group, ["last_reminded_on"])
+        for owner in owners:
+            mine = measures_visible_to(owner).filter(owner=owner, pk__in=due)
+            group = list(mine.select_related("complaint", "owner").order_by("due_on", "id"))
+            reached |= {measure.pk for measure in group}
+            written += _remind(owner, group, today=today, send=send, unowned=False)
+        pairs, nobody = share_out(
+            Measure.objects.filter(pk__in=due).exclude(pk__in=reached),
+            measures_visible_to,
+            fallback,
+        )
+        for user, rows in pairs:
+            group = list(rows.select_related("complaint", "owner").order_by("due_on", "id"))
+            written += _remind(user, group, today=today, send=send, unowned=True)
+        if fallback and nobody.exists():
+            logger.warning(
+                "Overdue measures that nobody may be reminded of: %s",
+                list(nobody.values_list("pk", flat=True)),
+            )
         return written
+
+
+def _remind(recipient, group: list[Measure], *, today: dt.date, send, unowned: bool) -> int:
+    if not group:
+        return 0
+    subject, body = measure_reminder_text(recipient, group, today=today, unowned=unowned)
+    if send(recipient, subject, body, group, unowned=unowned) is None:
+        return 0  # already queued today; or no address: tried again the next day
+    for measure in group:
+        measure.last_reminded_on = today
+        audit(
+            actor=None,
+            action=AuditAction.MEASURE_REMINDER,
+            target=measure,
+            owner=measure.owner_id,
+            to=recipient.pk,
+            due_on=measure.due_on.isoformat(),
+        )
+    Measure.objects.bulk_update(group, ["last_reminded_on"])
+    return 1
 
 
 # --- categories ---------------------------------------------------------------------------

@@ -214,7 +214,11 @@ def measure_view(request: HttpRequest, pk: int) -> HttpResponse:
         "effectiveness": measure.effectiveness,
         "check_note": measure.check_note,
     }
-    form = MeasureForm(request.POST if request.method == "POST" else None, initial=initial)
+    form = MeasureForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        complaint=measure.complaint,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

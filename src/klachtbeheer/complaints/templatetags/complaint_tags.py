@@ -96,6 +96,8 @@ DETAIL_LABELS = {
     "handler": _("Handler"),
     "previous": _("Previous handler"),
     "manager_concerned": _("District manager concerned"),
+    "previous_manager_concerned": _("Previous district manager concerned"),
+    "employee_concerned": _("Employee concerned"),
     "size": _("Size"),
     "route": _("Routing"),
 }
@@ -158,6 +160,8 @@ def event_details(event, names: dict[int, str]) -> list[tuple[str, Any]]:
         "previous",
         "handler",
         "manager_concerned",
+        "previous_manager_concerned",
+        "employee_concerned",
         "size",
         "route",
     ):
@@ -178,7 +182,7 @@ def event_details(event, names: dict[int, str]) -> list[tuple[str, Any]]:
             text = _choice(value, Verdict)
         elif key == "letter":
             text = _choice(value, LetterKind)
-        elif key in ("handler", "previous", "manager_concerned"):
+        elif key in ("handler", "previous", "manager_concerned", "previous_manager_concerned"):
             text = names.get(value, "—")
         elif key == "size":
             text = filesizeformat(value)
