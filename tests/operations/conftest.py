@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.mailintake.conftest import dovecot  # noqa: F401 - the suite's Dovecot, for the load
+
 KLACHTBEHEER = str(Path(sys.executable).parent / "klachtbeheer")
 
 
@@ -108,3 +110,75 @@ def hashed_static(root: Path, name: str) -> str:
     import json
 
     return json.loads((root / "staticfiles.json").read_text())["paths"][name]
+
+
+# --- a throw-away PostgreSQL cluster of our own (it is restarted by the tests) ---------
+
+
+class PostgresCluster:
+    """initdb + pg_ctl in a temporary directory on a free loopback port, as user postgres.
+
+    Never the shared server: a test that restarts a database restarts only this one.
+    """
+
+    def __init__(self):
+        import shutil
+        import tempfile
+
+        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=_version)
+        if not versions:
+            pytest.skip("needs PostgreSQL's server programs (apt-get install postgresql)")
+        self.bin = versions[-1].parent
+        self.root = Path(tempfile.mkdtemp(prefix="kb_prod_pg_"))
+        self.data, self.sockets = self.root / "data", self.root / "sockets"
+        self.sockets.mkdir()
+        self.port = free_port()
+        self.as_user = [] if os.getuid() != 0 else ["runuser", "-u", "postgres", "--"]
+        if self.as_user:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(self.sockets, "postgres")
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
+                  "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")  # fmt: skip
+        self.start()
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run([*self.as_user, *args], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def url(self, name: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
+                  "-l", str(self.root / "server.log"), "-w", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def createdb(self, name: str) -> str:
+        self._run(str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port),
+                  "-U", "postgres", name)  # fmt: skip
+        return self.url(name)
+
+    def remove(self) -> None:
+        import shutil
+
+        if (self.data / "postmaster.pid").exists():
+            with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
+                self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                          "-w", "stop")  # fmt: skip
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _version(path: Path) -> tuple[int, ...]:
+    return tuple(int(part) for part in path.parent.parent.name.split(".") if part.isdigit())
+
+
+@pytest.fixture
+def postgres_cluster():
+    cluster = PostgresCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
