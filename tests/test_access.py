@@ -631,7 +631,12 @@ def admin_case(case, world) -> Case:
         viewer = world.board if complaint.manager_concerned != world.board else world.qm
         complaint_for(viewer, reference=complaint.reference, via="web")
         measure = Measure.objects.create(complaint=complaint, description="Excuses")
-        audit(actor=None, action=AuditAction.MEASURE_UPDATE, target=measure, reference=complaint.reference)
+        audit(
+            actor=None,
+            action=AuditAction.MEASURE_UPDATE,
+            target=measure,
+            reference=complaint.reference,
+        )
         SatisfactionResponse.objects.create(complaint=complaint, score=4)
         Submission.objects.create(
             received_on=complaint.received_on,

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -30,13 +29,62 @@ def env_list(name: str, default: str) -> list[str]:
 PRODUCTION = os.environ.get("KLACHTBEHEER_ENV", "development") == "production"
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 
+# What a production set-up lacks: (check id, message, hint). Reported by Django's check
+# framework (`klachtbeheer check`, every command), and `klachtbeheer serve`, `klachtbeheer
+# worker` and the WSGI application refuse to start while it is not empty
+# (klachtbeheer.core.checks). Nothing runs half-configured in production.
+CONFIGURATION_ERRORS: list[tuple[str, str, str]] = []
+
+
+def _ensure_directory(path: Path, what: str) -> bool:
+    """Create `path` if needed; in production an unwritable data directory stops the start."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        if not PRODUCTION:
+            raise
+        CONFIGURATION_ERRORS.append(
+            (
+                "klachtbeheer.E004",
+                f"The data directory is not writable: {what} {path} ({error.strerror}).",
+                "Set KLACHTBEHEER_DATA_DIR to a directory the service user can write to.",
+            )
+        )
+        return False
+    return True
+
+
+DATA_DIR_WRITABLE = _ensure_directory(DATA_DIR, "KLACHTBEHEER_DATA_DIR")
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when KLACHTBEHEER_ENV=production")
-    SECRET_KEY = "django-insecure-development-only-" + "k" * 40
+        CONFIGURATION_ERRORS.append(
+            (
+                "klachtbeheer.E001",
+                "SECRET_KEY is not set (KLACHTBEHEER_ENV=production).",
+                "Set SECRET_KEY to at least 50 random characters, e.g. from "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(50))'`.",
+            )
+        )
+        # Only so that Django can load; nothing starts while CONFIGURATION_ERRORS is not empty.
+        SECRET_KEY = "unset-" + "x" * 50
+    else:
+        SECRET_KEY = "django-insecure-development-only-" + "k" * 40
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+if PRODUCTION and not ALLOWED_HOSTS:
+    CONFIGURATION_ERRORS.append(
+        (
+            "klachtbeheer.E002",
+            "ALLOWED_HOSTS is not set (KLACHTBEHEER_ENV=production).",
+            "Set ALLOWED_HOSTS to the site's host name(s), e.g. klachten.example.nl.",
+        )
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -60,9 +108,13 @@ INSTALLED_APPS = [
     "klachtbeheer.reporting",
     "klachtbeheer.reminders",
     "klachtbeheer.demo",
+    "klachtbeheer.operations",
 ]
 
 MIDDLEWARE = [
+    # First: a request id and the request's log line and metrics; answers /healthz,
+    # /readyz and /metrics itself (no host check, no session, no redirect).
+    "klachtbeheer.operations.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,6 +125,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "klachtbeheer.core.middleware.ProcedureErrorMiddleware",
+    # The database is down: 503 with Retry-After and a friendly page (not under /api/).
+    "klachtbeheer.operations.middleware.DatabaseUnavailableMiddleware",
     # Must be last: it turns a locked-out login into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -103,8 +157,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# A persistent connection is checked before each request reuses it, so the first request
+# after a database restart does not fail on a dead connection.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    if Path(DATABASES["default"]["NAME"]).parent.resolve() != DATA_DIR:
+        _ensure_directory(Path(DATABASES["default"]["NAME"]).parent, "SQLite's directory")
     # IMMEDIATE transactions make concurrent writers queue instead of failing
     # with "database is locked" halfway through a step.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -147,8 +205,18 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static")).resolve()
+# Production: `collectstatic` writes each file under its hashed name with a gzip and a
+# Brotli copy beside it, and whitenoise serves the smallest the browser accepts, cached
+# for a year. Source maps are kept as they are (only developers' tools read them).
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (
+    *("jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br"),
+    *("swf", "flv", "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4"),
+    *("mpeg", "mpg", "webm", "wmv", "map"),
+)
+if DATA_DIR_WRITABLE:
+    _ensure_directory(STATIC_ROOT, "the static files' directory")  # WhiteNoise warns if missing
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -185,16 +253,56 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     if env_bool("BEHIND_TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when KLACHTBEHEER_ENV=production")
+    # The probes answer on plain HTTP too: monitoring talks to the server directly.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
+# Logs: one line per record, with the request id; `LOG_FORMAT=json` writes JSON lines.
+# E-mail addresses are masked in every line and requests are logged by their route,
+# never their path or query string: no personal data in the logs (klachtbeheer.core.logs).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "klachtbeheer.core.logs.ContextFilter"}},
+    "formatters": {
+        "text": {"()": "klachtbeheer.core.logs.TextFormatter"},
+        "json": {"()": "klachtbeheer.core.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # Its lines name the path (a status link holds a secret); ours name the route.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }
+
+# --- Running in production (klachtbeheer.operations) -------------------------------
+# `klachtbeheer serve`: gunicorn with these; see docs/deployment.md.
+WEB_BIND = os.environ.get("WEB_BIND", "127.0.0.1:8000")
+WEB_WORKERS = int(os.environ.get("WEB_WORKERS", str(min(2 * (os.cpu_count() or 1) + 1, 8))))
+WEB_THREADS = int(os.environ.get("WEB_THREADS", "4"))
+WEB_TIMEOUT = int(os.environ.get("WEB_TIMEOUT", "60"))
+WEB_GRACEFUL_TIMEOUT = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "30"))
+WEB_KEEPALIVE = int(os.environ.get("WEB_KEEPALIVE", "5"))
+WEB_MAX_REQUESTS = int(os.environ.get("WEB_MAX_REQUESTS", "2000"))
+# /metrics (Prometheus): from these addresses, or with `Authorization: Bearer METRICS_TOKEN`.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# /readyz: what counts as too old or too little (0 switches a check off).
+READY_WORKER_MAX_AGE_SECONDS = float(os.environ.get("READY_WORKER_MAX_AGE_SECONDS", "120"))
+READY_OUTBOX_MAX_AGE_SECONDS = float(os.environ.get("READY_OUTBOX_MAX_AGE_SECONDS", "3600"))
+READY_MIN_FREE_DISK_MB = float(os.environ.get("READY_MIN_FREE_DISK_MB", "500"))
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
+# A database outage: the 503 page asks to come back after this many seconds.
+DATABASE_RETRY_AFTER_SECONDS = int(os.environ.get("DATABASE_RETRY_AFTER_SECONDS", "30"))
 
 # --- Public intake and API ----------------------------------------------------
 # The complaint form, the status page and the JSON API (klachtbeheer.intake).
@@ -227,6 +335,10 @@ MAILINTAKE_IMAP_STARTTLS = env_bool("MAILINTAKE_IMAP_STARTTLS", False)
 MAILINTAKE_IMAP_PROCESSED = os.environ.get("MAILINTAKE_IMAP_PROCESSED", "seen")
 MAILINTAKE_IMAP_PROCESSED_FOLDER = os.environ.get("MAILINTAKE_IMAP_PROCESSED_FOLDER", "Verwerkt")
 MAILINTAKE_POLL_SECONDS = int(os.environ.get("MAILINTAKE_POLL_SECONDS", "120"))
+# /readyz: the last poll of a configured mailbox is at most this old (0: not checked).
+READY_MAILBOX_MAX_AGE_SECONDS = float(
+    os.environ.get("READY_MAILBOX_MAX_AGE_SECONDS", str(3 * MAILINTAKE_POLL_SECONDS + 60))
+)
 # The intake address; a reply to klachten+KL-2026-00042@… finds complaint KL-2026-00042.
 MAILINTAKE_ADDRESS = os.environ.get("MAILINTAKE_ADDRESS", "")
 MAILINTAKE_PLUS_SEPARATOR = os.environ.get("MAILINTAKE_PLUS_SEPARATOR", "+")
@@ -262,6 +374,16 @@ if os.environ.get("EMAIL_HOST"):
         }
     }
 else:
+    if PRODUCTION:
+        CONFIGURATION_ERRORS.append(
+            (
+                "klachtbeheer.E003",
+                "EMAIL_HOST is not set (KLACHTBEHEER_ENV=production): letters and reminders "
+                "would be written to files instead of sent.",
+                "Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, "
+                "EMAIL_USE_TLS) to the organisation's SMTP server.",
+            )
+        )
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.filebased.EmailBackend",

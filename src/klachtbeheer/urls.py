@@ -6,10 +6,18 @@ from django.views.generic import RedirectView
 
 from klachtbeheer.core import views as core_views
 from klachtbeheer.intake.api import api as intake_api
+from klachtbeheer.operations import views as operations_views
+
+# A database outage is 503 with Retry-After, also when it surfaces outside a view.
+handler500 = "klachtbeheer.operations.views.server_error"
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
-    path("healthz", core_views.health, name="health"),
+    # Answered by operations.middleware.RequestMiddleware before any other middleware;
+    # the routes are here for reverse() and for a set-up without that middleware.
+    path("healthz", operations_views.healthz, name="health"),
+    path("readyz", operations_views.readyz, name="ready"),
+    path("metrics", operations_views.metrics_view, name="metrics"),
     # Public intake and API: JSON, not translated by URL (Accept-Language picks the messages).
     path("api/v1/", intake_api.urls),
 ]

@@ -112,3 +112,22 @@ class AuditEntry(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+
+class Beacon(models.Model):
+    """When something last happened, for /readyz and /metrics: a worker's heartbeat
+    (`worker:<id>`), the last mailbox poll (`mailintake.poll`), the last tick (`tick`).
+
+    One row per key, overwritten; no personal data (counts and times only).
+    """
+
+    key = models.CharField(_("key"), max_length=100, unique=True)
+    at = models.DateTimeField(_("at"))
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("beacon")
+        verbose_name_plural = _("beacons")
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.at:%Y-%m-%d %H:%M:%S}"

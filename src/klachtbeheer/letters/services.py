@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage, mailers
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import connection as db_connection
 from django.db.models import F
 from django.tasks import task
 from django.urls import reverse
@@ -474,6 +476,33 @@ def _record_sent(message: OutgoingMessage) -> None:
             _letter_sent_event(message.letter, actor=None, sent_on=today)
 
 
+def _record_sent_when_possible(message: OutgoingMessage) -> None:
+    """Record a message the server took, waiting out a database outage meanwhile.
+
+    The server said 250: the message went. Were it not recorded, its claim would run
+    out and it would go again, so while the database is away this keeps trying, for
+    at most half the lease (then the claim still holds and no other worker sends it).
+    """
+    lease = float(_setting("LETTERS_LEASE_SECONDS", 300))
+    deadline = time.monotonic() + lease / 2
+    wait = 0.5
+    while True:
+        try:
+            _record_sent(message)
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + wait > deadline:
+                raise
+            logger.warning(
+                "Message %s was sent; the database is unavailable, recording it in %.1f s",
+                message.pk,
+                wait,
+            )
+            db_connection.close()
+            time.sleep(wait)
+            wait = min(wait * 2, 10.0)
+
+
 def _record_failure(message: OutgoingMessage, error: BaseException) -> bool:
     """Wait and try again, or give up after the last attempt; True when it gave up."""
     max_attempts = int(_setting("LETTERS_MAX_ATTEMPTS", 12))
@@ -556,7 +585,7 @@ def outbox_deliver_due(*, limit: int = 200) -> DeliveryReport:
                     report.retrying += 1
                 report.errors.append(str(error))
             else:
-                _record_sent(message)
+                _record_sent_when_possible(message)
                 report.sent += 1
                 logger.info("Message %s sent (%s)", message.pk, message.message_id)
     finally:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
+from klachtbeheer.core.beacons import MAILBOX_POLL, beacon_set
+from klachtbeheer.core.locks import exclusive
 from klachtbeheer.mailintake.imap import ImapConfig, poll_mailbox
+from klachtbeheer.mailintake.tasks import POLL_LOCK
 
 
 class Command(BaseCommand):
@@ -26,7 +29,14 @@ class Command(BaseCommand):
             config.check()
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
-        report = poll_mailbox(config, limit=limit)
+        with exclusive(POLL_LOCK) as held:
+            if not held:
+                self.stdout.write("Another process is reading the mailbox now; nothing done.")
+                return
+            report = poll_mailbox(config, limit=limit)
+            beacon_set(
+                MAILBOX_POLL, new=dict(report.new), repeated=report.repeated, failed=report.failed
+            )
         self.stdout.write(str(report))
         if report.failed:
             raise CommandError(f"{report.failed} message(s) left in the mailbox for the next poll")
