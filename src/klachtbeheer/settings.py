@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "klachtbeheer.letters",
     "klachtbeheer.mailintake",
     "klachtbeheer.reporting",
+    "klachtbeheer.api",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Under /api/: the language from Accept-Language, and every answer JSON.
+    "klachtbeheer.api.middleware.ApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -4,14 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from klachtbeheer.api.v1 import api
 from klachtbeheer.core import views as core_views
-from klachtbeheer.intake.api import api as intake_api
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.health, name="health"),
-    # Public intake and API: JSON, not translated by URL (Accept-Language picks the messages).
-    path("api/v1/", intake_api.urls),
+    # The JSON API: not translated by URL (Accept-Language picks the messages).
+    path("api/v1/", api.urls),
 ]
 urlpatterns += i18n_patterns(
     path("", RedirectView.as_view(pattern_name="complaints:work_list"), name="home"),

@@ -23,8 +23,8 @@ from schemathesis.specs.openapi.checks import (
 
 from klachtbeheer.complaints.models import Complaint
 from klachtbeheer.intake import services
+from tests.api.conftest import token_for
 from tests.factories import ComplaintFactory
-from tests.intake.test_api import token_for
 
 # Generated requests per operation: the whole run stays well under a minute.
 EXAMPLES = 12
