@@ -1,8 +1,8 @@
 """Idempotency-Key: a retried registration gets the first answer, not a second complaint.
 
 An operation takes part by declaring the header (`core.api.IdempotencyKey`, so
-it is in the OpenAPI document) and by handing its answer to
-`core.api.keep_answer` inside the transaction that registers the complaint.
+it is in the OpenAPI document) and by making its answer with `core.api.answer`
+inside the transaction that registers the complaint.
 `replay`, a decorator the project API puts on every operation, does the rest:
 
 - a known key from the same client with the same body: the kept answer again,
@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 from pydantic import BaseModel
 
 from klachtbeheer.api.models import IdempotencyRecord
+from klachtbeheer.core.api import JSON
 from klachtbeheer.core.errors import ProcedureError
 
 KEY_PARAMETER = "idempotency_key"  # the view's argument for the Idempotency-Key header
@@ -81,9 +82,7 @@ def _answer(kept: IdempotencyRecord | None, fingerprint: str) -> HttpResponse:
             "idempotency_key_reused",
             _("This Idempotency-Key was used for another request; send a new key with it."),
         )
-    response = HttpResponse(
-        kept.body, status=kept.status, content_type="application/json; charset=utf-8"
-    )
+    response = HttpResponse(kept.body, status=kept.status, content_type=JSON)
     response[REPLAYED_HEADER] = "true"
     return response
 
@@ -94,7 +93,7 @@ class _Keeper:
     def __init__(self, client: str, key_hash: str, fingerprint: str) -> None:
         self.client, self.key_hash, self.fingerprint = client, key_hash, fingerprint
 
-    def __call__(self, status: int, body: dict[str, Any]) -> None:
+    def __call__(self, status: int, content: str) -> None:
         if not transaction.get_connection().in_atomic_block:
             raise RuntimeError("keep the answer inside the transaction that made it")
         now = timezone.now()
@@ -108,7 +107,7 @@ class _Keeper:
                     key_hash=self.key_hash,
                     request_hash=self.fingerprint,
                     status=status,
-                    body=json.dumps(body, cls=DjangoJSONEncoder),
+                    body=content,
                     created_at=now,
                 )
         except IntegrityError:

@@ -19,7 +19,7 @@ from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from ninja import Field, Path, Query, Router, Schema, Status
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, StrictBool, StrictInt, WithJsonSchema
 
 from klachtbeheer.complaints import steps as step_table
 from klachtbeheer.complaints.forms import STEP_FORMS
@@ -301,7 +301,7 @@ _DETAIL_FIELDS = (
 
 
 def complaint_detail_out(user, complaint: Complaint) -> dict[str, Any]:
-    """One complaint as `ComplaintOut` in its JSON form (what the answer's body holds)."""
+    """One complaint, for `ComplaintOut`."""
     terms = complaint_terms(
         complaint, calendar=work_calendar(), organisation=Organisation.current()
     )
@@ -324,34 +324,46 @@ def complaint_detail_out(user, complaint: Complaint) -> dict[str, Any]:
             for letter in complaint.letters_due.all()
         ],
     }
-    return ComplaintOut.model_validate(detail).model_dump(mode="json")
+    return detail
 
 
 # --- reading --------------------------------------------------------------------------------
 
 
 def _query_bool(value: Any) -> Any:
-    """A query parameter is text: only `true` and `false` are booleans (as in the schema)."""
+    """Query parameters are text: only `true` and `false` are booleans, as in the schema."""
     if isinstance(value, str) and value in ("true", "false"):
         return value == "true"
     return value
 
 
+def _whole_number(value: Any) -> Any:
+    """Only digits (with a minus) are an integer; not `1.0`, not ` 1`."""
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,10}", value):
+        return int(value)
+    return value
+
+
+def _query_int(low: int, high: int) -> Any:
+    return Annotated[StrictInt, Field(ge=low, le=high), BeforeValidator(_whole_number)]
+
+
+QueryBool = Annotated[StrictBool, BeforeValidator(_query_bool)]
+
+
 class ListFilters(Schema):
     state: Literal[("", *State.values)] = ""
-    district: int | None = Field(None, ge=1, le=MAX_ID, description="District id.")
-    handler: int | None = Field(
-        None, ge=-1, le=MAX_ID, description="User id of the handler; -1 for the triage queue."
+    district: _query_int(1, MAX_ID) | None = Field(None, description="District id.")
+    handler: _query_int(-1, MAX_ID) | None = Field(
+        None, description="User id of the handler; -1 for the triage queue."
     )
     term: Literal["", "missed", "at_risk", "open", "none"] = ""
     q: text(max_length=200) = Field(
         "", description="Reference, name, e-mail address or organisation."
     )
-    mine: Annotated[bool, BeforeValidator(_query_bool)] = Field(
-        False, json_schema_extra={"type": "boolean"}
-    )
-    page: int = Field(1, ge=1, le=100000)
-    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    mine: QueryBool = False
+    page: _query_int(1, 100000) = 1
+    page_size: _query_int(1, MAX_PAGE_SIZE) = 50
 
 
 @router.get(

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from django import forms
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Schema
 from ninja.errors import ValidationError
-from pydantic import AfterValidator, StrictStr
+from ninja.responses import NinjaJSONEncoder
+from pydantic import AfterValidator, BaseModel, StrictStr
 from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 
+JSON = "application/json; charset=utf-8"
 MAX_ID = 2**31 - 1  # larger ids cannot exist; SQLite would overflow on them
 FILE_MAX_BYTES = 10 * 1024 * 1024
 # Base64 of FILE_MAX_BYTES: four characters for every three bytes, padded.
@@ -182,13 +185,15 @@ IDEMPOTENT_RESPONSES: dict[str, Any] = {
 }
 
 
-def keep_answer(request: HttpRequest, status: int, body: dict[str, Any]) -> None:
-    """Hand the answer to the request's idempotency record, inside the transaction that made it.
+def answer(request: HttpRequest, status: int, schema: type[BaseModel], data: Any) -> HttpResponse:
+    """The operation's answer, rendered as ninja renders it, and kept for its Idempotency-Key.
 
-    The project API sets `request.idempotency` when the client sent an
-    Idempotency-Key; the record then commits with the complaint, or neither does.
-    `body` must already be the JSON form of the answer.
+    Call it inside the transaction that made the answer: the project API sets
+    `request.idempotency` when the client sent a key, and the record then
+    commits with the complaint, or neither does. A retry gets these bytes again.
     """
-    record: Callable[[int, dict[str, Any]], None] | None = getattr(request, "idempotency", None)
-    if record is not None:
-        record(status, body)
+    content = json.dumps(schema.model_validate(data).model_dump(), cls=NinjaJSONEncoder)
+    keep: Callable[[int, str], None] | None = getattr(request, "idempotency", None)
+    if keep is not None:
+        keep(status, content)
+    return HttpResponse(content, status=status, content_type=JSON)

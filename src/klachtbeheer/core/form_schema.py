@@ -17,7 +17,6 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from django import forms
 from django.core import validators
-from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 from pydantic import (
@@ -40,9 +39,12 @@ from klachtbeheer.core.api import MAX_ID, FileIn, decode_file, text
 WORDED = "klachtbeheer_worded"
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# RFC 3339 with two limits: years 1000-8999 (converting a moment at the ends of year 1 or
+# 9999 to UTC or to local time leaves the calendar) and offsets up to ±14:59 (the widest
+# in use is +14:00; PostgreSQL refuses more than ±15:59).
 DATETIME_PATTERN = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
-    r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+    r"^[1-8][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$"
 )
 
 Id = Annotated[StrictInt, PydanticField(ge=1, le=MAX_ID)]
@@ -72,9 +74,7 @@ def generic_message(error: dict[str, Any]) -> str:
     if kind in ("float_type", "float_parsing"):
         return _django_message(forms.FloatField.default_error_messages["invalid"], "invalid")
     if kind in ("bool_type", "bool_parsing"):
-        return _django_message(
-            models.BooleanField.default_error_messages["invalid"], "invalid", {"value": value}
-        )
+        return _("Send true or false.")
     if kind == "string_type":
         return _("Send text.")
     if kind in ("model_type", "model_attributes_type", "dict_type", "object_expected"):
@@ -166,7 +166,7 @@ def _form_code(field: forms.Field, error: dict[str, Any]) -> tuple[str, dict[str
             return "max_length", {"limit_value": limit, "show_value": len(value), "value": value}
         if kind == "null_character":
             return "null_characters_not_allowed", {}
-        if kind == "blank":
+        if kind in ("blank", "string_too_short"):
             return "required", {}
     return None
 

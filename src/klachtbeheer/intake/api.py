@@ -6,7 +6,7 @@ authenticates and turns every exception into JSON: `public` (POST
 handler's personal token. Input is checked by the same Django forms the pages
 use (the JSON schema derived from them by `core.form_schema`), and both
 operations are idempotent: with an `Idempotency-Key` the answer is kept in the
-transaction that registers the complaint (`core.api.keep_answer`).
+transaction that registers the complaint (`core.api.answer`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Schema
 from pydantic import StrictFloat, StrictInt
 
 from klachtbeheer.complaints.api import ComplaintOut, complaint_detail_out, handler_of
@@ -35,8 +35,8 @@ from klachtbeheer.core.api import (
     FileIn,
     FormInvalid,
     IdempotencyKey,
+    answer,
     decode_file,
-    keep_answer,
     valid,
 )
 from klachtbeheer.core.form_schema import FormSchema, form_schema
@@ -133,7 +133,10 @@ def intake(request, payload: IntakeIn, idempotency_key: IdempotencyKey = None):
                 source=Source.API,
                 api_key=request.auth,
             )
-            body = IntakeOut.model_validate(
+            response = answer(
+                request,
+                201,
+                IntakeOut,
                 {
                     "status": "held_for_review" if received.held else "registered",
                     "reference": received.complaint.reference if received.complaint else None,
@@ -141,13 +144,12 @@ def intake(request, payload: IntakeIn, idempotency_key: IdempotencyKey = None):
                     "status_url": request.build_absolute_uri(
                         reverse("intake:status", kwargs={"token": received.status_token})
                     ),
-                }
-            ).model_dump(mode="json")
-            keep_answer(request, 201, body)
+                },
+            )
     except BaseException:
         _remove(draft, uploads)
         raise
-    return Status(201, body)
+    return response
 
 
 def _remove(draft: str, uploads) -> None:
@@ -227,6 +229,5 @@ def register(request, payload: RegistrationIn, idempotency_key: IdempotencyKey =
             .select_related("district", "handler", "manager_concerned")
             .get()
         )
-        body = complaint_detail_out(user, complaint)
-        keep_answer(request, 201, body)
-    return Status(201, body)
+        response = answer(request, 201, ComplaintOut, complaint_detail_out(user, complaint))
+    return response

@@ -1,5 +1,6 @@
 """Remove what intake keeps only for a while: files of forms never sent (after a day),
-rate-limit buckets and salts (after 24 hours) and spent proof-of-work challenges.
+rate-limit buckets and salts (after 24 hours), spent proof-of-work challenges and the
+API's answers kept for an Idempotency-Key (after 24 hours).
 Run it daily (cron or a systemd timer); the rate limit also cleans up on every use."""
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from klachtbeheer.intake.models import SpentChallenge, Upload
 
 
 class Command(BaseCommand):
-    help = "Delete unsent uploads, old rate-limit data and spent challenges."
+    help = "Delete unsent uploads, old rate-limit data, spent challenges and kept API answers."
 
     def handle(self, *args, **options):
+        # The intake API's retries: the project API keeps their answers (klachtbeheer.api).
+        from klachtbeheer.api import idempotency
+
         now = timezone.now()
         with transaction.atomic():
             ratelimit.purge(now)
@@ -32,4 +36,8 @@ class Command(BaseCommand):
                 upload.delete()
                 if not Upload.objects.filter(file=stored).exists():
                     transaction.on_commit(lambda s=storage, n=stored: s.delete(n))
-        self.stdout.write(f"removed {len(stale)} unsent uploads and {spent} spent challenges")
+            answers = idempotency.purge(now)
+        self.stdout.write(
+            f"removed {len(stale)} unsent uploads, {spent} spent challenges "
+            f"and {answers} kept API answers"
+        )
