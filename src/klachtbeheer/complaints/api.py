@@ -95,6 +95,23 @@ _STEP_PRESENT: dict[Step, tuple[str, ...]] = {
 }
 
 
+# What the step's form checks beyond the schema (the operation's description says it).
+_STEP_RULES: dict[Step, str] = {
+    Step.RECORD_VERDICT: (
+        "Beyond the schema the form checks that the categories are ones the quality manager "
+        "keeps (at least one when there are any), that the measure owner is a staff member, "
+        "and that a founded or partly founded complaint has measures, while only an "
+        "unfounded one may have `no_measures`."
+    ),
+    Step.REASSIGN: "Beyond the schema the form checks that the new handler handles complaints.",
+    Step.SET_PERSON_CONCERNED: (
+        "Send both fields: `manager_concerned` null and `employee_concerned` empty remove "
+        "them. Beyond the schema the form checks that the manager concerned is a district "
+        "manager."
+    ),
+}
+
+
 def step_input(step: Step) -> type[FormSchema]:
     return form_schema(
         step_form(step),
@@ -510,11 +527,15 @@ def _add_step_endpoint(step: Step) -> None:
         response={200: ComplaintOut, **ERRORS},
         url_name=f"step_{step.value}",
         summary=f"Step: {step.value.replace('_', ' ')}",
-        description=(
-            f"The fields of the step's page form ({step_form(step).__name__}), checked by "
-            "that form with its messages. 409 when the step is not possible in the "
-            "complaint's state, 403 when only the quality manager may take it."
-        ),
+        description=" ".join(
+            [
+                f"The fields of the step's page form ({step_form(step).__name__}), checked by "
+                "that form with its messages.",
+                _STEP_RULES.get(step, ""),
+                "409 when the step is not possible in the complaint's state or the procedure "
+                "does not allow the values, 403 when only the quality manager may take it.",
+            ]
+        ).replace("  ", " "),
         operation_id=f"step_{step.value}",
         tags=["steps"],
     )(endpoint)
