@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from django import forms
 from django.contrib.auth import get_user_model
@@ -121,3 +123,13 @@ def test_the_openapi_document_has_enums_dates_and_ids(client):
     verdict = parts["VerdictIn"]["properties"]
     assert {"categories", "measure_owner", "measures_due_on", "measures"} <= set(verdict)
     assert parts["StepOut"]["properties"]["name"]["enum"][2] == "contact-attempt"
+
+
+def test_the_documented_file_limit_is_the_one_intake_and_the_steps_apply():
+    from klachtbeheer.complaints.services import MAX_ATTACHMENT_BYTES
+    from klachtbeheer.core.api import FILE_MAX_BYTES, FileIn
+    from klachtbeheer.intake.files import MAX_FILE_BYTES
+
+    assert FILE_MAX_BYTES == MAX_FILE_BYTES == MAX_ATTACHMENT_BYTES
+    limit = FileIn.model_json_schema()["properties"]["content_base64"]["maxLength"]
+    assert limit == 4 * math.ceil(FILE_MAX_BYTES / 3)  # base64: 4 characters per 3 bytes
