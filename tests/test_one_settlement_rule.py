@@ -42,7 +42,7 @@ from klachtbeheer.reminders.services import tick_run
 from klachtbeheer.reporting.selectors import Period as ReportPeriod
 from klachtbeheer.reporting.selectors import RegisterFilters, complaint_figures, register
 from tests.factories import ComplaintFactory, send_extension_notice, take_step
-from tests.intake.test_api import token_for
+from tests.api.conftest import token_for
 
 pytestmark = pytest.mark.django_db
 

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "klachtbeheer.reminders",
     "klachtbeheer.demo",
     "klachtbeheer.operations",
+    "klachtbeheer.api",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +120,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Under /api/: the language from Accept-Language, and every answer JSON.
+    "klachtbeheer.api.middleware.ApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -4,8 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from klachtbeheer.api.v1 import api
 from klachtbeheer.core import views as core_views
-from klachtbeheer.intake.api import api as intake_api
 from klachtbeheer.operations import views as operations_views
 
 # A database outage is 503 with Retry-After, also when it surfaces outside a view.
@@ -19,7 +19,7 @@ urlpatterns = [
     path("readyz", operations_views.readyz, name="ready"),
     path("metrics", operations_views.metrics_view, name="metrics"),
     # Public intake and API: JSON, not translated by URL (Accept-Language picks the messages).
-    path("api/v1/", intake_api.urls),
+    path("api/v1/", api.urls),
 ]
 urlpatterns += i18n_patterns(
     path("", RedirectView.as_view(pattern_name="complaints:work_list"), name="home"),

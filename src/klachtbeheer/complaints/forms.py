@@ -127,7 +127,7 @@ class RegisterComplaintForm(StaffForm):
     )
     name = forms.CharField(label=_("Name of the complainant"), max_length=200)
     organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
-    email = forms.EmailField(label=_("E-mail address"), required=False)
+    email = forms.EmailField(label=_("E-mail address"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
     street_address = forms.CharField(label=_("Street and number"), max_length=200, required=False)
     postcode = forms.CharField(

@@ -167,10 +167,9 @@ def term_state(
     days_left = (the_deadline.due - today).days
     if today > the_deadline.due:
         status = TermStatus.MISSED
-    elif (
-        today > the_deadline.act_by
-        or calendar.working_days_between(today, the_deadline.act_by) <= at_risk_working_days
-    ):
+    elif today > the_deadline.act_by or the_deadline.act_by <= at_risk_from(
+        today, at_risk_working_days, calendar
+    ):  # at most N working days left; counted up to N only, however far the term is
         status = TermStatus.AT_RISK
     else:
         status = TermStatus.OPEN

@@ -257,6 +257,17 @@ def submission_receive(
     return Received(submission=submission, status_token=token, complaint=complaint)
 
 
+def submission_receive_within_transaction(**kwargs) -> Received:
+    """`submission_receive` for a caller that owns the durable transaction.
+
+    The intake API keeps its answer to an Idempotency-Key in the same
+    transaction, so a retry finds either both or neither.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("submission_receive_within_transaction needs an open transaction")
+    return submission_receive.__wrapped__(**kwargs)
+
+
 # --- the quality manager's review (P2.2) ---------------------------------------
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import secrets
 
 import pytest
 from django.urls import reverse
@@ -14,33 +13,13 @@ from klachtbeheer.complaints.models import AccessLog, Complaint
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.intake import services
 from klachtbeheer.intake.models import IntakeApiKey, StaffToken, Submission, SubmissionState
+from tests.api.conftest import api, bearer, token_for
 from tests.intake.conftest import EXE_BYTES, PDF_BYTES
 from tests.test_access import KINDS, VISIBLE
 
 pytestmark = pytest.mark.django_db
 
 HANDLER_ROLES = ["quality_manager", "board", "dm_north", "dm_south"]
-
-
-def token_for(user) -> str:
-    """A token row made directly, so roles the service refuses can be tried too."""
-    secret = "kbs_" + secrets.token_urlsafe(32)
-    StaffToken.objects.create(
-        user=user,
-        name="test",
-        prefix=secret[:10],
-        key_hash=services._hash(secret),
-        expires_at=timezone.now() + dt.timedelta(days=1),
-    )
-    return secret
-
-
-def bearer(secret: str) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-
-
-def api(path: str) -> str:
-    return "/api/v1" + path
 
 
 @pytest.mark.parametrize("role", HANDLER_ROLES)
