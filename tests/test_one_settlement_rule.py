@@ -41,8 +41,8 @@ from klachtbeheer.letters.services import letter_mark_posted, letter_send
 from klachtbeheer.reminders.services import tick_run
 from klachtbeheer.reporting.selectors import Period as ReportPeriod
 from klachtbeheer.reporting.selectors import RegisterFilters, complaint_figures, register
-from tests.factories import ComplaintFactory, send_extension_notice, take_step
 from tests.api.conftest import token_for
+from tests.factories import ComplaintFactory, send_extension_notice, take_step
 
 pytestmark = pytest.mark.django_db
 
