@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from pathlib import Path
@@ -38,23 +39,18 @@ def _child_exit(server, worker) -> None:
 
 
 def logging_config() -> dict[str, Any]:
-    """gunicorn's own lines (start, stop, worker timeouts) in the project's format."""
-    formatter = "json" if settings.LOG_FORMAT == "json" else "text"
+    """gunicorn's own lines (start, stop, worker timeouts) in the project's format.
+
+    The filter, formatters and handler are those of `settings.LOGGING`, so both
+    write the same lines; only gunicorn's own loggers are added here.
+    """
+    project = copy.deepcopy(settings.LOGGING)
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "klachtbeheer.core.logs.ContextFilter"}},
-        "formatters": {
-            "text": {"()": "klachtbeheer.core.logs.TextFormatter"},
-            "json": {"()": "klachtbeheer.core.logs.JsonFormatter"},
-        },
-        "handlers": {
-            "console": {
-                "class": "logging.StreamHandler",
-                "filters": ["context"],
-                "formatter": formatter,
-            }
-        },
+        "filters": project["filters"],
+        "formatters": project["formatters"],
+        "handlers": project["handlers"],
         "loggers": {
             "gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
             # Requests are logged by the project, by route: gunicorn's access log would
