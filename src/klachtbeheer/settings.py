@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from klachtbeheer.core import mailauth
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("KLACHTBEHEER_DATA_DIR", Path.cwd() / "var")).resolve()
 
@@ -331,6 +333,8 @@ MAILINTAKE_IMAP_PORT = int(os.environ.get("MAILINTAKE_IMAP_PORT", "993"))
 MAILINTAKE_IMAP_USER = os.environ.get("MAILINTAKE_IMAP_USER", "")
 MAILINTAKE_IMAP_PASSWORD = os.environ.get("MAILINTAKE_IMAP_PASSWORD", "")
 MAILINTAKE_IMAP_FOLDER = os.environ.get("MAILINTAKE_IMAP_FOLDER", "INBOX")
+# "password" (LOGIN), or "oauth2": SASL XOAUTH2 with a token from MAIL_OAUTH2_* (Microsoft 365).
+MAILINTAKE_IMAP_AUTH = os.environ.get("MAILINTAKE_IMAP_AUTH", "password").strip().lower()
 # TLS from the first byte (port 993); STARTTLS upgrades a plain connection (port 143).
 MAILINTAKE_IMAP_TLS = env_bool("MAILINTAKE_IMAP_TLS", True)
 MAILINTAKE_IMAP_STARTTLS = env_bool("MAILINTAKE_IMAP_STARTTLS", False)
@@ -356,6 +360,36 @@ MAILINTAKE_COMPLAINANT_TYPE = os.environ.get("MAILINTAKE_COMPLAINANT_TYPE", "cli
 # database backend of django-tasks-db). With EMAIL_HOST set, mail goes to that
 # SMTP server; without it (development), each message is written as a file to
 # KLACHTBEHEER_DATA_DIR/mail, so nothing leaves the machine.
+# --- Microsoft 365: OAuth2 for the mailboxes ----------------------------------------
+# With MAILINTAKE_IMAP_AUTH=oauth2 and/or EMAIL_AUTH=oauth2, the intake mailbox and
+# outgoing mail log in with SASL XOAUTH2: an access token from the client-credentials
+# flow at the token endpoint below (klachtbeheer.core.oauth2), kept until shortly before
+# it expires. One app registration serves both. See docs/deployment.md, Microsoft 365.
+MAIL_OAUTH2_TENANT = os.environ.get("MAIL_OAUTH2_TENANT", "")
+MAIL_OAUTH2_TOKEN_URL = os.environ.get("MAIL_OAUTH2_TOKEN_URL", "")
+MAIL_OAUTH2_CLIENT_ID = os.environ.get("MAIL_OAUTH2_CLIENT_ID", "")
+MAIL_OAUTH2_CLIENT_SECRET = os.environ.get("MAIL_OAUTH2_CLIENT_SECRET", "")
+MAIL_OAUTH2_SCOPE = os.environ.get("MAIL_OAUTH2_SCOPE", mailauth.MICROSOFT_SCOPE)
+MAIL_OAUTH2_CLIENT_AUTH = os.environ.get("MAIL_OAUTH2_CLIENT_AUTH", "client_secret_post")
+MAIL_OAUTH2_REFRESH_BEFORE_SECONDS = float(
+    os.environ.get("MAIL_OAUTH2_REFRESH_BEFORE_SECONDS", "300")
+)
+MAIL_OAUTH2_TIMEOUT = float(os.environ.get("MAIL_OAUTH2_TIMEOUT", "30"))
+EMAIL_AUTH = os.environ.get("EMAIL_AUTH", "password").strip().lower()
+# A half OAuth2 set-up never starts, in production or not (core.mailauth's rule).
+for _message, _hint in mailauth.oauth2_problems(
+    imap_auth=MAILINTAKE_IMAP_AUTH,
+    imap_user=MAILINTAKE_IMAP_USER,
+    smtp_auth=EMAIL_AUTH,
+    smtp_user=os.environ.get("EMAIL_HOST_USER", ""),
+    token_url=mailauth.token_url_for(token_url=MAIL_OAUTH2_TOKEN_URL, tenant=MAIL_OAUTH2_TENANT),
+    client_id=MAIL_OAUTH2_CLIENT_ID,
+    client_secret=MAIL_OAUTH2_CLIENT_SECRET,
+    scope=MAIL_OAUTH2_SCOPE,
+    client_auth=MAIL_OAUTH2_CLIENT_AUTH,
+):
+    CONFIGURATION_ERRORS.append(("klachtbeheer.E005", _message, _hint))
+
 INSTALLED_APPS += ["django_tasks_db"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", "Klachtbeheer <klachten@localhost>")
@@ -364,12 +398,19 @@ EMAIL_USE_LOCALTIME = True
 if os.environ.get("EMAIL_HOST"):
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            # EMAIL_AUTH=oauth2: the same SMTP backend, logging in with XOAUTH2 (core.mailbackend).
+            "BACKEND": (
+                "klachtbeheer.core.mailbackend.OAuth2EmailBackend"
+                if EMAIL_AUTH == mailauth.OAUTH2
+                else "django.core.mail.backends.smtp.EmailBackend"
+            ),
             "OPTIONS": {
                 "host": os.environ["EMAIL_HOST"],
                 "port": int(os.environ.get("EMAIL_PORT", "587")),
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
-                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "password": (
+                    "" if EMAIL_AUTH == mailauth.OAUTH2 else os.environ.get("EMAIL_HOST_PASSWORD", "")
+                ),
                 "use_tls": env_bool("EMAIL_USE_TLS", False),
                 "use_ssl": env_bool("EMAIL_USE_SSL", False),
                 "timeout": float(os.environ.get("EMAIL_TIMEOUT", "30")),
@@ -383,8 +424,8 @@ else:
                 "klachtbeheer.E003",
                 "EMAIL_HOST is not set (KLACHTBEHEER_ENV=production): letters and reminders "
                 "would be written to files instead of sent.",
-                "Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, "
-                "EMAIL_USE_TLS) to the organisation's SMTP server.",
+                "Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD or "
+                "EMAIL_AUTH=oauth2, EMAIL_USE_TLS) to the organisation's SMTP server.",
             )
         )
     MAILERS = {

@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 WORKER_PREFIX = "worker:"
 MAILBOX_POLL = "mailintake.poll"
 TICK = "tick"
+MAIL_OAUTH2 = "mail.oauth2"  # the last OAuth2 token request for the mailboxes
 
 
 def beacon_set(key: str, **data) -> None:
@@ -27,6 +28,10 @@ def beacon_set(key: str, **data) -> None:
 
 def beacon_at(key: str) -> dt.datetime | None:
     return Beacon.objects.filter(key=key).values_list("at", flat=True).first()
+
+
+def beacon_get(key: str) -> Beacon | None:
+    return Beacon.objects.filter(key=key).first()
 
 
 def latest_worker_beat() -> dt.datetime | None:

@@ -116,7 +116,8 @@ class AuditEntry(AppendOnlyModel):
 
 class Beacon(models.Model):
     """When something last happened, for /readyz and /metrics: a worker's heartbeat
-    (`worker:<id>`), the last mailbox poll (`mailintake.poll`), the last tick (`tick`).
+    (`worker:<id>`), the last mailbox poll (`mailintake.poll`), the last tick (`tick`),
+    the last OAuth2 token request for the mailboxes (`mail.oauth2`).
 
     One row per key, overwritten; no personal data (counts and times only).
     """

@@ -10,7 +10,9 @@ hash) and only flags it. So nothing is lost and nothing is made twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import imaplib
 import logging
 import re
 import ssl
@@ -20,9 +22,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import MailboxFetchError, MailboxFlagError
+from imap_tools.errors import MailboxFetchError, MailboxFlagError, MailboxLoginError
 from imap_tools.utils import check_command_status
 
+from klachtbeheer.core.mailauth import AUTH_METHODS, OAUTH2, PASSWORD
+from klachtbeheer.core.oauth2 import OAuth2Config, token_client, xoauth2_response
 from klachtbeheer.mailintake.constants import InboundSource
 from klachtbeheer.mailintake.services import IngestResult, inbound_message_ingest
 
@@ -35,6 +39,10 @@ _INTERNALDATE = re.compile(
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
+class OAuth2LoginRefused(Exception):
+    """The IMAP server refused a fresh access token too (no permission on the mailbox?)."""
+
+
 @dataclass(frozen=True)
 class ImapConfig:
     host: str
@@ -42,6 +50,7 @@ class ImapConfig:
     user: str
     password: str = field(repr=False)
     folder: str = "INBOX"
+    auth: str = PASSWORD  # or OAUTH2: XOAUTH2 with a token from core.oauth2 (Microsoft 365)
     tls: bool = True
     starttls: bool = False
     processed: str = "seen"
@@ -56,6 +65,7 @@ class ImapConfig:
             user=settings.MAILINTAKE_IMAP_USER,
             password=settings.MAILINTAKE_IMAP_PASSWORD,
             folder=settings.MAILINTAKE_IMAP_FOLDER,
+            auth=settings.MAILINTAKE_IMAP_AUTH,
             tls=settings.MAILINTAKE_IMAP_TLS,
             starttls=settings.MAILINTAKE_IMAP_STARTTLS,
             processed=settings.MAILINTAKE_IMAP_PROCESSED,
@@ -71,6 +81,10 @@ class ImapConfig:
             raise ImproperlyConfigured(
                 "Set MAILINTAKE_IMAP_HOST and MAILINTAKE_IMAP_USER to read the intake mailbox."
             )
+        if self.auth not in AUTH_METHODS:
+            raise ImproperlyConfigured("MAILINTAKE_IMAP_AUTH must be 'password' or 'oauth2'.")
+        if self.auth == OAUTH2:
+            OAuth2Config.from_settings().check(imap_user=self.user)
         if self.processed not in PROCESSED_ACTIONS:
             raise ImproperlyConfigured("MAILINTAKE_IMAP_PROCESSED must be 'seen' or 'move'.")
         if self.processed == "move" and self.processed_folder == self.folder:
@@ -110,7 +124,8 @@ class FetchedMessage:
 
 
 def connect(config: ImapConfig) -> BaseMailBox:
-    """A logged-in mailbox on the intake folder: TLS (default), STARTTLS, or plain for tests."""
+    """A logged-in mailbox on the intake folder: TLS (default), STARTTLS, or plain for tests;
+    with the password (LOGIN) or an OAuth2 access token (XOAUTH2)."""
     config.check()
     if config.tls:
         context = ssl.create_default_context()
@@ -122,7 +137,35 @@ def connect(config: ImapConfig) -> BaseMailBox:
             mailbox = MailBox(config.host, config.port, timeout=config.timeout, ssl_context=context)
     else:
         mailbox = MailBoxUnencrypted(config.host, config.port, timeout=config.timeout)
+    if config.auth == OAUTH2:
+        return _login_xoauth2(mailbox, config)
     return mailbox.login(config.user, config.password, initial_folder=config.folder)
+
+
+def _login_xoauth2(mailbox: BaseMailBox, config: ImapConfig) -> BaseMailBox:
+    """AUTHENTICATE XOAUTH2; a token the server refuses is dropped and a fresh one tried once."""
+    tokens = token_client()
+    for attempt in (1, 2):
+        token = tokens.token()
+        try:
+            result = mailbox.client.authenticate("XOAUTH2", xoauth2_response(config.user, token))
+            check_command_status(result, MailboxLoginError)
+        except (imaplib.IMAP4.error, MailboxLoginError) as error:
+            tokens.invalidate(token)
+            if attempt == 2:
+                with contextlib.suppress(Exception):
+                    mailbox.logout()
+                raise OAuth2LoginRefused(
+                    f"The IMAP server refused the OAuth2 access token twice ({error}). Check "
+                    "that the app registration may use this mailbox (IMAP.AccessAsApp and "
+                    "the Exchange service principal's mailbox permission)."
+                ) from None
+            logger.warning("The IMAP server refused the OAuth2 access token; trying a fresh one")
+            continue
+        mailbox.login_result = result
+        mailbox.folder.set(config.folder)
+        return mailbox
+    raise AssertionError("unreachable")
 
 
 def internal_date(meta: bytes) -> dt.datetime | None:

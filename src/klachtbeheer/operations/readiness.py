@@ -18,7 +18,14 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Min
 
 from klachtbeheer.core import clock
-from klachtbeheer.core.beacons import MAILBOX_POLL, beacon_at, latest_worker_beat
+from klachtbeheer.core.beacons import (
+    MAIL_OAUTH2,
+    MAILBOX_POLL,
+    beacon_at,
+    beacon_get,
+    latest_worker_beat,
+)
+from klachtbeheer.core.mailauth import OAUTH2
 from klachtbeheer.letters.constants import MessageStatus
 from klachtbeheer.letters.models import OutgoingMessage
 
@@ -101,6 +108,34 @@ def check_mailbox() -> dict[str, Any]:
     }
 
 
+def check_mail_oauth2() -> dict[str, Any]:
+    """The last OAuth2 token request for the mailboxes (core.oauth2): refused is not ready."""
+    uses = [
+        name
+        for name, auth in (
+            ("imap", settings.MAILINTAKE_IMAP_AUTH if settings.MAILINTAKE_IMAP_HOST else ""),
+            ("smtp", settings.EMAIL_AUTH),
+        )
+        if auth == OAUTH2
+    ]
+    if not uses:
+        return {"ok": True, "configured": False}
+    beacon = beacon_get(MAIL_OAUTH2)
+    if beacon is None:  # no token asked for yet
+        return {"ok": True, "configured": True, "uses": uses, "last_request_seconds_ago": None}
+    data = beacon.data or {}
+    answer = {
+        "ok": bool(data.get("ok")),
+        "configured": True,
+        "uses": uses,
+        "last_request_seconds_ago": _age(beacon.at),
+        "endpoint": data.get("endpoint"),
+    }
+    if not answer["ok"]:
+        answer.update(error=data.get("error"), description=data.get("description"))
+    return answer
+
+
 def check_disk() -> dict[str, Any]:
     usage = shutil.disk_usage(settings.DATA_DIR)
     free_mb = usage.free / 1024 / 1024
@@ -118,6 +153,7 @@ def readiness() -> Readiness:
         "worker": check_worker,
         "outbox": check_outbox,
         "mailbox": check_mailbox,
+        "mail_oauth2": check_mail_oauth2,
     }
     for name, check in needs_database.items():
         if not checks["database"]["ok"]:

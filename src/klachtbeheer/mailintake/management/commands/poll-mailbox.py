@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from klachtbeheer.core.beacons import MAILBOX_POLL, beacon_set
 from klachtbeheer.core.locks import exclusive
-from klachtbeheer.mailintake.imap import ImapConfig, poll_mailbox
+from klachtbeheer.core.oauth2 import TokenError
+from klachtbeheer.mailintake.imap import ImapConfig, OAuth2LoginRefused, poll_mailbox
 from klachtbeheer.mailintake.tasks import POLL_LOCK
 
 
@@ -33,7 +34,10 @@ class Command(BaseCommand):
             if not held:
                 self.stdout.write("Another process is reading the mailbox now; nothing done.")
                 return
-            report = poll_mailbox(config, limit=limit)
+            try:
+                report = poll_mailbox(config, limit=limit)
+            except (TokenError, OAuth2LoginRefused) as error:
+                raise CommandError(str(error)) from None
             beacon_set(
                 MAILBOX_POLL, new=dict(report.new), repeated=report.repeated, failed=report.failed
             )

@@ -1,0 +1,322 @@
+"""Microsoft 365 mail, end to end on loopback: a real Dovecot that accepts only OAuth2 tokens.
+
+The session starts, in this order:
+
+1. the authorization server of `authserver.py` (token endpoint + introspection),
+2. an aiosmtpd server that the submission service relays to (what "the internet"
+   receives, recorded),
+3. Dovecot (the suite's binary, its own temporary configuration) with IMAP and
+   its SMTP submission service (`dovecot-submissiond`), both taking SASL XOAUTH2
+   checked by Dovecot's oauth2 passdb against the introspection endpoint over
+   HTTP. A password login for the test user exists only to put messages in the
+   mailbox and to prove that XOAUTH2 is what the application uses.
+
+Without Dovecot (or its submission service) the tests are skipped locally with the
+reason, and fail in CI, as the IMAP tests of the mail intake do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from imap_tools import MailBoxUnencrypted
+
+from klachtbeheer.core import oauth2
+from tests.letters.conftest import Recorder
+from tests.mailintake.conftest import _dovecot_binary, _unavailable
+from tests.mailoauth2.authserver import CLIENT_ID, CLIENT_SECRET, SCOPE, AuthorizationServer
+
+USER = "klachten@imk.example"
+PASSWORD = "alleen-om-te-vullen"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class OAuthMail:
+    auth: AuthorizationServer
+    relay: Recorder
+    imap_port: int
+    submission_port: int
+    log: Path
+
+    def mailbox(self) -> MailBoxUnencrypted:
+        """The test user's mailbox by password (to put messages in and look)."""
+        return MailBoxUnencrypted("127.0.0.1", self.imap_port, timeout=30).login(USER, PASSWORD)
+
+
+def _oauth2_settings(auth: AuthorizationServer) -> str:
+    return "\n".join(
+        [
+            "introspection_mode = post",
+            f"introspection_url = {auth.introspection_url}",
+            "force_introspection = yes",
+            "username_attribute = username",
+            "active_attribute = active",
+            "active_value = true",
+            "timeout_msecs = 10000",
+        ]
+    )
+
+
+def _config(
+    version: tuple[int, ...],
+    *,
+    root: Path,
+    auth: AuthorizationServer,
+    imap_port: int,
+    submission_port: int,
+    relay_port: int,
+    uid: int,
+    gid: int,
+    login: str,
+) -> str:
+    """dovecot.conf for 2.3 (Debian 12; what CI runs) or the 2.4 syntax (Debian 13)."""
+    as_user = "" if os.getuid() == 0 else (
+        f"default_login_user = {login}\ndefault_internal_user = {login}\n"
+        f"default_internal_group = {login}\n"
+    )  # fmt: skip
+    services = f"""
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+  chroot =
+}}
+service submission-login {{
+  inet_listener submission {{
+    address = 127.0.0.1
+    port = {submission_port}
+  }}
+  inet_listener submissions {{
+    port = 0
+  }}
+  chroot =
+}}
+service anvil {{
+  chroot =
+}}
+service pop3-login {{
+  chroot =
+}}
+"""
+    common = f"""protocols = imap submission
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+instance_name = klachtbeheer-oauth2-{imap_port}
+log_path = {root}/dovecot.log
+ssl = no
+hostname = mail.imk.example
+first_valid_uid = 1
+mail_uid = {uid}
+mail_gid = {gid}
+submission_relay_host = 127.0.0.1
+submission_relay_port = {relay_port}
+{as_user}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+"""
+    if version >= (2, 4):
+        oauth2_lines = "\n".join(
+            f"oauth2_{line}" for line in _oauth2_settings(auth).splitlines()
+        ).replace("oauth2_timeout_msecs = 10000", "")
+        return f"""dovecot_config_version = 2.4.0
+dovecot_storage_version = 2.4.0
+{common}
+auth_allow_cleartext = yes
+auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
+mail_home = {root}/mail/%{{user}}
+mail_driver = maildir
+mail_path = ~/Maildir
+{oauth2_lines}
+passdb passwd-file {{
+  passwd_file_path = {root}/passwd
+  default_password_scheme = PLAIN
+}}
+userdb static {{
+  fields {{
+    uid = {uid}
+    gid = {gid}
+    home = {root}/mail/%{{user}}
+  }}
+}}
+{services}"""
+    (root / "oauth2.conf.ext").write_text(_oauth2_settings(auth) + "\n")
+    return f"""{common}
+disable_plaintext_auth = no
+auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
+mail_location = maildir:{root}/mail/%u/Maildir
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}
+passdb {{
+  driver = passwd-file
+  mechanisms = plain login
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/mail/%u
+}}
+{services}"""
+
+
+def _wait_for_banner(port: int, banner: bytes, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 15
+    while True:
+        if process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            text = log.read_text() if log.exists() else ""
+            _unavailable(f"dovecot exited with {process.returncode}: {output} {text}".strip())
+        with (
+            contextlib.suppress(OSError),
+            socket.create_connection(("127.0.0.1", port), timeout=1) as sock,
+        ):
+            if sock.recv(100).startswith(banner):
+                return
+        if time.monotonic() > deadline:
+            _unavailable(f"dovecot did not answer on port {port} within 15 seconds")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def oauth_mail():
+    binary = _dovecot_binary()
+    if binary is None:
+        _unavailable("the dovecot binary is not installed")
+    libexec = Path(binary).resolve().parent.parent / "lib" / "dovecot"
+    if not (libexec / "submission").exists() and not shutil.which("submission"):
+        _unavailable(
+            "Dovecot's submission service is not installed (apt-get install dovecot-submissiond)"
+        )
+    version_text = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, check=False
+    ).stdout
+    version = tuple(int(n) for n in re.findall(r"\d+", version_text)[:2]) or (2, 3)
+
+    auth = AuthorizationServer(mailboxes=(USER,))
+    auth.start()
+    relay = Recorder()
+    relay_port = free_port()
+    controller = Controller(relay, hostname="127.0.0.1", port=relay_port)
+    controller.start()
+
+    root = Path(tempfile.mkdtemp(prefix="kb-dovecot-oauth2-"))
+    root.chmod(0o755)
+    if os.getuid() == 0:
+        account = pwd.getpwnam("dovecot")
+        uid, gid, login = account.pw_uid, account.pw_gid, account.pw_name
+    else:
+        uid, gid, login = os.getuid(), os.getgid(), pwd.getpwuid(os.getuid()).pw_name
+    for name in ("run", "state", "mail"):
+        (root / name).mkdir()
+    os.chown(root / "mail", uid, gid)
+    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+    imap_port, submission_port = free_port(), free_port()
+    conf = root / "dovecot.conf"
+    conf.write_text(
+        _config(
+            version,
+            root=root,
+            auth=auth,
+            imap_port=imap_port,
+            submission_port=submission_port,
+            relay_port=relay_port,
+            uid=uid,
+            gid=gid,
+            login=login,
+        )
+    )
+    process = subprocess.Popen(
+        [binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    server = OAuthMail(auth, relay, imap_port, submission_port, root / "dovecot.log")
+    try:
+        _wait_for_banner(imap_port, b"* OK", process, server.log)
+        _wait_for_banner(submission_port, b"220", process, server.log)
+        with server.mailbox():
+            pass
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        controller.stop()
+        auth.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def m365(oauth_mail, settings):
+    """Settings as for Microsoft 365, pointed at the loopback servers; nothing kept from before."""
+    server = oauth_mail
+    server.auth.reset()
+    server.relay.accepted.clear()
+    oauth2.forget_tokens()
+    with server.mailbox() as mailbox:
+        uids = mailbox.uids("ALL")
+        if uids:
+            mailbox.delete(uids)
+    settings.MAIL_OAUTH2_TENANT = ""
+    settings.MAIL_OAUTH2_TOKEN_URL = server.auth.token_url
+    settings.MAIL_OAUTH2_CLIENT_ID = CLIENT_ID
+    settings.MAIL_OAUTH2_CLIENT_SECRET = CLIENT_SECRET
+    settings.MAIL_OAUTH2_SCOPE = SCOPE
+    settings.MAIL_OAUTH2_CLIENT_AUTH = "client_secret_post"
+    settings.MAIL_OAUTH2_REFRESH_BEFORE_SECONDS = 300
+    settings.MAIL_OAUTH2_TIMEOUT = 10
+    settings.MAILINTAKE_IMAP_HOST = "127.0.0.1"
+    settings.MAILINTAKE_IMAP_PORT = server.imap_port
+    settings.MAILINTAKE_IMAP_USER = USER
+    settings.MAILINTAKE_IMAP_PASSWORD = ""
+    settings.MAILINTAKE_IMAP_AUTH = "oauth2"
+    settings.MAILINTAKE_IMAP_FOLDER = "INBOX"
+    settings.MAILINTAKE_IMAP_TLS = False
+    settings.MAILINTAKE_IMAP_STARTTLS = False
+    settings.MAILINTAKE_IMAP_PROCESSED = "seen"
+    settings.MAILINTAKE_ADDRESS = USER
+    settings.EMAIL_AUTH = "oauth2"
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "klachtbeheer.core.mailbackend.OAuth2EmailBackend",
+            "OPTIONS": {
+                "host": "127.0.0.1",
+                "port": server.submission_port,
+                "username": USER,
+                "timeout": 10,
+            },
+        }
+    }
+    settings.DEFAULT_FROM_EMAIL = f"IMK Klachten <{USER}>"
+    yield server
+    oauth2.forget_tokens()
