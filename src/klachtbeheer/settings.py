@@ -408,8 +408,11 @@ if os.environ.get("EMAIL_HOST"):
                 "host": os.environ["EMAIL_HOST"],
                 "port": int(os.environ.get("EMAIL_PORT", "587")),
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
+                # With OAuth2 the backend logs in with a token, never a password.
                 "password": (
-                    "" if EMAIL_AUTH == mailauth.OAUTH2 else os.environ.get("EMAIL_HOST_PASSWORD", "")
+                    ""
+                    if EMAIL_AUTH == mailauth.OAUTH2
+                    else os.environ.get("EMAIL_HOST_PASSWORD", "")
                 ),
                 "use_tls": env_bool("EMAIL_USE_TLS", False),
                 "use_ssl": env_bool("EMAIL_USE_SSL", False),

@@ -31,7 +31,9 @@ def production_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("MAILINTAKE_", "EMAIL_", "WEB_", "PROMETHEUS_", "DATABASE_URL"))
+        if not key.startswith(
+            ("MAILINTAKE_", "EMAIL_", "MAIL_OAUTH2_", "WEB_", "PROMETHEUS_", "DATABASE_URL")
+        )
     }
     env.update(
         {

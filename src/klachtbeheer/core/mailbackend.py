@@ -36,7 +36,7 @@ class XOAuth2SMTP(_XOAuth2Login, smtplib.SMTP):
     pass
 
 
-class XOAuth2SMTP_SSL(_XOAuth2Login, smtplib.SMTP_SSL):  # noqa: N801 - as smtplib names it
+class XOAuth2SMTP_SSL(_XOAuth2Login, smtplib.SMTP_SSL):
     pass
 
 
