@@ -25,7 +25,7 @@ from klachtbeheer.mailintake.models import InboundMessage
 from tests.factories import ComplaintFactory
 from tests.mailintake.conftest import corpus
 from tests.mailoauth2.authserver import CLIENT_ID, CLIENT_SECRET, SCOPE
-from tests.mailoauth2.conftest import USER
+from tests.mailoauth2.conftest import PASSWORD, USER, free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -125,8 +125,6 @@ def test_a_wrong_secret_is_refused_with_a_clear_error_and_no_secret_anywhere(
 
 
 def test_an_unreachable_token_endpoint_is_a_clear_error(m365, settings, client):
-    from tests.mailoauth2.conftest import free_port
-
     settings.MAIL_OAUTH2_TOKEN_URL = f"http://127.0.0.1:{free_port()}/t/oauth2/v2.0/token"
     with pytest.raises(TokenError) as refused:
         token_client().token()
@@ -189,8 +187,6 @@ def test_a_mailbox_the_app_may_not_use_is_refused_clearly(m365, settings):
 
 
 def test_password_login_still_works_beside_oauth2(m365, settings):
-    from tests.mailoauth2.conftest import PASSWORD
-
     settings.MAILINTAKE_IMAP_AUTH = "password"
     settings.MAILINTAKE_IMAP_PASSWORD = PASSWORD
     with m365.mailbox() as mailbox:
