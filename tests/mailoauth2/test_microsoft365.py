@@ -13,6 +13,8 @@ import logging
 
 import pytest
 from django.core.mail import mailers
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from klachtbeheer.complaints.models import Channel, Complaint
 from klachtbeheer.core.beacons import MAIL_OAUTH2, beacon_get
@@ -122,6 +124,14 @@ def test_a_wrong_secret_is_refused_with_a_clear_error_and_no_secret_anywhere(
         assert secret not in logged
         assert secret not in response.content.decode()
         assert secret not in str(beacon_get(MAIL_OAUTH2).data)
+
+
+def test_poll_mailbox_says_why_in_one_line(m365, settings):
+    settings.MAIL_OAUTH2_CLIENT_SECRET = "Wr0ng~command-secret"
+    with pytest.raises(CommandError) as refused:
+        call_command("poll-mailbox")
+    assert "invalid_client" in str(refused.value)
+    assert "Wr0ng~command-secret" not in str(refused.value)
 
 
 def test_an_unreachable_token_endpoint_is_a_clear_error(m365, settings, client):

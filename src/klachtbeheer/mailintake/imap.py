@@ -143,29 +143,36 @@ def connect(config: ImapConfig) -> BaseMailBox:
 
 
 def _login_xoauth2(mailbox: BaseMailBox, config: ImapConfig) -> BaseMailBox:
-    """AUTHENTICATE XOAUTH2; a token the server refuses is dropped and a fresh one tried once."""
+    """AUTHENTICATE XOAUTH2; a token the server refuses is dropped and a fresh one tried once.
+    Whatever fails (no token, refused twice), the connection is closed before it is raised."""
     tokens = token_client()
-    for attempt in (1, 2):
-        token = tokens.token()
-        try:
-            result = mailbox.client.authenticate("XOAUTH2", xoauth2_response(config.user, token))
-            check_command_status(result, MailboxLoginError)
-        except (imaplib.IMAP4.error, MailboxLoginError) as error:
-            tokens.invalidate(token)
-            if attempt == 2:
-                with contextlib.suppress(Exception):
-                    mailbox.logout()
-                raise OAuth2LoginRefused(
-                    f"The IMAP server refused the OAuth2 access token twice ({error}). Check "
-                    "that the app registration may use this mailbox (IMAP.AccessAsApp and "
-                    "the Exchange service principal's mailbox permission)."
-                ) from None
-            logger.warning("The IMAP server refused the OAuth2 access token; trying a fresh one")
-            continue
-        mailbox.login_result = result
-        mailbox.folder.set(config.folder)
-        return mailbox
-    raise AssertionError("unreachable")
+    try:
+        for attempt in (1, 2):
+            token = tokens.token()
+            try:
+                result = mailbox.client.authenticate(
+                    "XOAUTH2", xoauth2_response(config.user, token)
+                )
+                check_command_status(result, MailboxLoginError)
+            except (imaplib.IMAP4.error, MailboxLoginError) as error:
+                tokens.invalidate(token)
+                if attempt == 2:
+                    raise OAuth2LoginRefused(
+                        f"The IMAP server refused the OAuth2 access token twice ({error}). "
+                        "Check that the app registration may use this mailbox "
+                        "(IMAP.AccessAsApp and the Exchange service principal's mailbox "
+                        "permission)."
+                    ) from None
+                logger.warning("The IMAP server refused the OAuth2 access token; a fresh one")
+                continue
+            mailbox.login_result = result
+            mailbox.folder.set(config.folder)
+            return mailbox
+    except BaseException:
+        with contextlib.suppress(Exception):
+            mailbox.logout()
+        raise
+    raise AssertionError("unreachable: the second refusal raises")
 
 
 def internal_date(meta: bytes) -> dt.datetime | None:
