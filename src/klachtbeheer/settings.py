@@ -355,11 +355,6 @@ MAILINTAKE_MAX_BODY_CHARS = int(os.environ.get("MAILINTAKE_MAX_BODY_CHARS", "100
 # Who complains by e-mail is not known until triage (P1.1); the type it starts with.
 MAILINTAKE_COMPLAINANT_TYPE = os.environ.get("MAILINTAKE_COMPLAINANT_TYPE", "client")
 
-# Letters and e-mail ----------------------------------------------------------
-# The outbox is sent by `klachtbeheer worker` (Django's tasks framework with the
-# database backend of django-tasks-db). With EMAIL_HOST set, mail goes to that
-# SMTP server; without it (development), each message is written as a file to
-# KLACHTBEHEER_DATA_DIR/mail, so nothing leaves the machine.
 # --- Microsoft 365: OAuth2 for the mailboxes ----------------------------------------
 # With MAILINTAKE_IMAP_AUTH=oauth2 and/or EMAIL_AUTH=oauth2, the intake mailbox and
 # outgoing mail log in with SASL XOAUTH2: an access token from the client-credentials
@@ -390,6 +385,12 @@ for _message, _hint in mailauth.oauth2_problems(
 ):
     CONFIGURATION_ERRORS.append(("klachtbeheer.E005", _message, _hint))
 
+
+# Letters and e-mail ----------------------------------------------------------
+# The outbox is sent by `klachtbeheer worker` (Django's tasks framework with the
+# database backend of django-tasks-db). With EMAIL_HOST set, mail goes to that
+# SMTP server; without it (development), each message is written as a file to
+# KLACHTBEHEER_DATA_DIR/mail, so nothing leaves the machine.
 INSTALLED_APPS += ["django_tasks_db"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", "Klachtbeheer <klachten@localhost>")
