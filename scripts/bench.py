@@ -459,8 +459,9 @@ class Peer:
         self.python = PEER_VENV / "bin" / "python"
         self.process: subprocess.Popen | None = None
         parts = urlparse(URL)
+        own = {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "BENCH_DATABASE_URL"}
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in own},
             "PGDATABASE": PEER_DB,
             "PGUSER": parts.username or "postgres",
             "PGPASSWORD": parts.password or "",

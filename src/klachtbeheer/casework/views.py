@@ -15,6 +15,7 @@ from klachtbeheer.complaints.forms import RegisterComplaintForm, WorkListFilterF
 from klachtbeheer.complaints.models import Attachment, EventKind, LetterKind
 from klachtbeheer.complaints.selectors import (
     COUNT_CAP,
+    WORK_LIST_ORDER_FEW,
     CappedPaginator,
     SearchTooSlow,
     WorkListFilters,
@@ -74,7 +75,9 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
     try:
         # A search is bounded by a statement timeout; the count stops at COUNT_CAP (issue 15).
         with bounded_search(enabled=bool(filters.q)):
-            page = CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+            page = CappedPaginator(
+                queryset, PAGE_SIZE, order_when_few=WORK_LIST_ORDER_FEW if filters.q else None
+            ).get_page(request.GET.get("page"))
             complaints = list(page.object_list)
     except SearchTooSlow:
         too_slow = True

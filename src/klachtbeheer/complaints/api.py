@@ -32,6 +32,7 @@ from klachtbeheer.complaints.models import (
 )
 from klachtbeheer.complaints.registry import STEPS
 from klachtbeheer.complaints.selectors import (
+    WORK_LIST_ORDER_FEW,
     CappedPaginator,
     SearchTooSlow,
     WorkListFilters,
@@ -419,7 +420,11 @@ def complaint_list(request, filters: Query[ListFilters]):
     try:
         # As on the work list page: a bounded search, a count that stops at COUNT_CAP.
         with bounded_search(enabled=bool(filters.q.strip())):
-            paginator = CappedPaginator(queryset, filters.page_size)
+            paginator = CappedPaginator(
+                queryset,
+                filters.page_size,
+                order_when_few=WORK_LIST_ORDER_FEW if filters.q.strip() else None,
+            )
             page = paginator.get_page(filters.page)
             results = [_summary(c) for c in page.object_list]
     except SearchTooSlow:

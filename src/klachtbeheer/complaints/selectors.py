@@ -12,8 +12,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db import OperationalError, connection, transaction
-from django.db.models import BooleanField, F, Q, QuerySet
+from django.db.models import BooleanField, DateField, F, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -207,8 +208,20 @@ def work_list(
             qs = qs.filter(next_due_on__isnull=True)
     if filters.q:
         qs = search(qs, filters.q)
-    # Complaints without an open term go last on every database (SQLite sorts NULL first).
-    return qs.order_by(F("next_due_on").asc(nulls_last=True), "received_on", "id")
+    return qs.order_by(*WORK_LIST_ORDER)
+
+
+# The work list's order: the next term, overdue first; complaints without an open term go
+# last on every database (SQLite sorts NULL first).
+WORK_LIST_ORDER = (F("next_due_on").asc(nulls_last=True), "received_on", "id")
+# The same order as an expression no index has: for a search with few matches, so that
+# PostgreSQL finds the matches by their indexes and sorts them, instead of walking the
+# whole work list in order looking for them (issue 15).
+WORK_LIST_ORDER_FEW = (
+    Coalesce("next_due_on", Value(dt.date.max), output_field=DateField()).asc(),
+    "received_on",
+    "id",
+)
 
 
 def search(qs: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
@@ -226,11 +239,9 @@ def search(qs: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
         return qs.filter(reference=text.upper())
     if EMAIL.fullmatch(text):
         return qs.filter(complainant_email=text.lower())
-    match = (
-        Q(reference__icontains=text)
-        | Q(complainant_name__icontains=text)
-        | Q(complainant_organisation__icontains=text)
-    )
+    match = Q(complainant_name__icontains=text) | Q(complainant_organisation__icontains=text)
+    if any(char.isdigit() for char in text):  # a piece of a reference has digits
+        match |= Q(reference__icontains=text)
     if connection.vendor == "postgresql":
         fulltext = RawSQL(
             "search_document @@ websearch_to_tsquery('dutch', %s)",
@@ -258,9 +269,17 @@ class CappedPaginator(Paginator):
 
     cap = COUNT_CAP
 
+    def __init__(self, object_list, per_page, *, order_when_few=None, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.order_when_few = order_when_few
+
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        # Counted without the order: the database stops at the cap's row.
+        n = self.object_list.order_by()[: self.cap + 1].count()
+        if self.order_when_few and n <= self.cap:
+            self.object_list = self.object_list.order_by(*self.order_when_few)
+        return n
 
     @property
     def capped(self) -> bool:
