@@ -122,9 +122,11 @@ def setup() -> dict:
     call_command("migrate", verbosity=0)
     if not get_user_model().objects.filter(username="kwaliteit").exists():
         load_demo()
-    IntakeApiKey.objects.filter(name="bench").delete()
+    # A fresh site key per run (keys are stored hashed; an old one keeps its submissions).
     qm = get_user_model().objects.get(username="kwaliteit")
-    _key, secret = services.api_key_create(actor=qm, name="bench")
+    name = f"bench {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S}"
+    IntakeApiKey.objects.filter(name__startswith="bench").update(is_active=False)
+    _key, secret = services.api_key_create(actor=qm, name=name)
     return {"api_key": secret}
 
 
@@ -654,7 +656,11 @@ def main() -> None:
     today = timezone.localdate()
     run: dict = {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cores": os.cpu_count(), "workers": WORKERS},
+        "machine": {
+            "cores": os.cpu_count(),
+            "workers": WORKERS,
+            "load_at_start": [round(x, 1) for x in os.getloadavg()],
+        },
         "sizes": {},
     }
     previous = OUT / "results.json"
@@ -694,6 +700,8 @@ def main() -> None:
             results["peer"] = "not run (no peer set-up or BENCH_SKIP_PEER=1)"
         run["sizes"][str(size)] = results
         previous.write_text(json.dumps(run, indent=2))
+    run["machine"]["load_at_end"] = [round(x, 1) for x in os.getloadavg()]
+    previous.write_text(json.dumps(run, indent=2))
     write_markdown(run)
     log(f"written {ROOT / 'docs' / 'benchmarks.md'}")
 
@@ -704,7 +712,7 @@ def _ms(value: dict | None, key: str = "p95_ms") -> str:
     return f"{value.get('p50_ms')} / {value.get(key)} ms"
 
 
-def write_markdown(run: dict) -> None:
+def write_markdown(run: dict, notes: list[str] = ()) -> None:
     lines = [
         "# Benchmarks",
         "",
@@ -716,8 +724,12 @@ def write_markdown(run: dict) -> None:
         "submission for the form: its GET, the proof of work's GET and the POST).",
         "",
         f"Run started {run['started']} on {run['machine']['cores']} cores, "
-        f"{run['machine']['workers']} gunicorn workers.",
+        f"{run['machine']['workers']} gunicorn workers; load average (1, 5, 15 min) "
+        f"{run['machine'].get('load_at_start', '?')} at the start and "
+        f"{run['machine'].get('load_at_end', '?')} at the end (other work on the machine "
+        "counts: compare with the peer and the commit rate measured in the same run).",
         "",
+        *notes,
     ]
     for size, r in run["sizes"].items():
         commits = r.get("postgres single-row commits/s", {})
