@@ -180,7 +180,11 @@ class Servers:
                     start_new_session=True,
                 )
             )
-        wait_for(f"http://127.0.0.1:{self.port}/healthz")
+        try:
+            wait_for(f"http://127.0.0.1:{self.port}/healthz")
+        except BaseException:
+            self.__exit__()  # what started is stopped, also when the server never answers
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
