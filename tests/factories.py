@@ -5,7 +5,8 @@ are never built directly: `ComplaintFactory` registers them through
 `services.complaint_register` and walks them to the wanted state through the
 real services, so every complaint in a test has the timeline, audit rows and
 letters the procedure gives it. Use a state trait (`ComplaintFactory(decided=True)`)
-or `state=State.DECIDED`.
+or `state=State.DECIDED`. The worker's part (drafting the acknowledgement, which in
+production follows the commit) runs at once after registering.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from klachtbeheer.complaints.models import (
     Verdict,
 )
 from klachtbeheer.complaints.workflow import State, Step
+from klachtbeheer.letters.services import letters_draft_owed
 from klachtbeheer.organisation.models import (
     ClosureDay,
     District,
@@ -352,4 +354,6 @@ class ComplaintFactory(factory.Factory):
     @classmethod
     def _create(cls, model_class, *args, state, walker, **kwargs):
         complaint = services.complaint_register(**kwargs)
+        # The worker drafts the acknowledgement right after the commit (issue 15); here at once.
+        letters_draft_owed()
         return walk_to(complaint, state, actor=walker)

@@ -16,7 +16,14 @@ from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import services
 from klachtbeheer.letters.constants import DeliveryChannel, MessageStatus
 from klachtbeheer.letters.content import dutch_date, salutation_name
-from klachtbeheer.letters.models import Letter, LetterTemplate, NextBody, OutgoingMessage
+from klachtbeheer.letters.models import (
+    Letter,
+    LetterDue,
+    LetterTemplate,
+    NextBody,
+    OutgoingMessage,
+)
+from klachtbeheer.letters.services import letters_draft_owed
 from klachtbeheer.organisation.models import Organisation
 from tests.factories import ComplainantDataFactory, ComplaintFactory, take_step
 from tests.letters.helpers import letter_of_each_kind, owed, pdf_text, send_owed
@@ -120,8 +127,8 @@ def test_a_letter_never_changes(world):
         letter.delete()
 
 
-def test_the_acknowledgement_is_made_and_queued_at_intake(world):
-    complaint = ComplaintFactory()
+def test_the_acknowledgement_is_made_and_queued_by_the_worker_after_intake(world):
+    complaint = ComplaintFactory()  # the factory lets the worker draft it, as after the commit
     letter = Letter.objects.get(complaint=complaint)
     assert letter.kind == LetterKind.ACKNOWLEDGEMENT
     assert letter.channel == DeliveryChannel.EMAIL
@@ -148,7 +155,8 @@ def test_without_e_mail_the_letter_goes_to_the_print_queue(world):
 
 def test_the_outbox_row_is_written_in_the_steps_transaction(world, monkeypatch):
     """A step that fails after its letter was made leaves neither letter nor e-mail."""
-    before = (Letter.objects.count(), OutgoingMessage.objects.count(), Complaint.objects.count())
+    complaint = ComplaintFactory(state=State.DECIDED)
+    before = (Letter.objects.count(), OutgoingMessage.objects.count())
 
     def audit_fails(**kwargs):
         assert OutgoingMessage.objects.count() == before[1] + 1  # written, not yet committed
@@ -156,9 +164,23 @@ def test_the_outbox_row_is_written_in_the_steps_transaction(world, monkeypatch):
 
     monkeypatch.setattr(complaint_services, "audit", audit_fails)
     with pytest.raises(RuntimeError):
+        take_step(Step.SEND_DECISION, complaint, actor=world.qm)
+    assert (Letter.objects.count(), OutgoingMessage.objects.count()) == before
+
+
+def test_an_intake_that_fails_owes_nothing(world, monkeypatch):
+    """The owed acknowledgement commits with the intake or not at all; the worker drafts it."""
+    before = (LetterDue.objects.count(), Complaint.objects.count())
+
+    def audit_fails(**kwargs):
+        assert LetterDue.objects.count() == before[0] + 1  # written, not yet committed
+        raise RuntimeError("the audit row could not be written")
+
+    monkeypatch.setattr(complaint_services, "audit", audit_fails)
+    with pytest.raises(RuntimeError):
         ComplaintFactory()
-    after = (Letter.objects.count(), OutgoingMessage.objects.count(), Complaint.objects.count())
-    assert after == before
+    assert (LetterDue.objects.count(), Complaint.objects.count()) == before
+    assert letters_draft_owed() == 0
 
 
 def test_the_worker_is_woken_only_after_commit(world, django_capture_on_commit_callbacks):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -14,8 +14,13 @@ from klachtbeheer.complaints import services, steps
 from klachtbeheer.complaints.forms import RegisterComplaintForm, WorkListFilterForm
 from klachtbeheer.complaints.models import Attachment, EventKind, LetterKind
 from klachtbeheer.complaints.selectors import (
+    COUNT_CAP,
+    WORK_LIST_ORDER_FEW,
+    CappedPaginator,
+    SearchTooSlow,
     WorkListFilters,
     available_steps,
+    bounded_search,
     complaint_for,
     complaint_terms,
     complaints_visible_to,
@@ -66,10 +71,21 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
     queryset = work_list(
         request.user, filters=filters, calendar=calendar, organisation=organisation, today=today
     )
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    too_slow = False
+    try:
+        # A search is bounded by a statement timeout; the count stops at COUNT_CAP (issue 15).
+        with bounded_search(enabled=bool(filters.q)):
+            page = CappedPaginator(
+                queryset, PAGE_SIZE, order_when_few=WORK_LIST_ORDER_FEW if filters.q else None
+            ).get_page(request.GET.get("page"))
+            complaints = list(page.object_list)
+    except SearchTooSlow:
+        too_slow = True
+        page = CappedPaginator(queryset.none(), PAGE_SIZE).get_page(1)
+        complaints = []
     rows = [
         (c, complaint_terms(c, calendar=calendar, organisation=organisation, today=today))
-        for c in page.object_list
+        for c in complaints
     ]
     query = request.GET.copy()
     query.pop("page", None)
@@ -82,7 +98,10 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "query": query.urlencode(),
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            "too_slow": too_slow,
+            "cap_label": number_format(COUNT_CAP, force_grouping=True),
         },
+        status=200,
     )
 
 

@@ -15,7 +15,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from django import forms
-from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from ninja import Field, Path, Query, Router, Schema, Status
@@ -33,8 +32,12 @@ from klachtbeheer.complaints.models import (
 )
 from klachtbeheer.complaints.registry import STEPS
 from klachtbeheer.complaints.selectors import (
+    WORK_LIST_ORDER_FEW,
+    CappedPaginator,
+    SearchTooSlow,
     WorkListFilters,
     available_steps,
+    bounded_search,
     complaint_for,
     complaint_terms,
     work_calendar,
@@ -43,7 +46,7 @@ from klachtbeheer.complaints.selectors import (
 from klachtbeheer.complaints.terms import TermState, TermStatus
 from klachtbeheer.complaints.workflow import State, Step
 from klachtbeheer.core.api import ERRORS, MAX_ID, REFERENCE_PATTERN, text, valid
-from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess
+from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.core.form_schema import FormSchema, form_schema
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
@@ -232,7 +235,10 @@ class ComplaintOut(ComplaintSummaryOut):
 
 
 class ComplaintPageOut(Schema):
-    count: int
+    count: int = Field(..., description="How many match, counted up to 1,000.")
+    count_capped: bool = Field(
+        ..., description="More than `count` match (the count stops at 1,000); narrow the search."
+    )
     page: int
     page_size: int
     pages: int
@@ -411,16 +417,33 @@ def complaint_list(request, filters: Query[ListFilters]):
         calendar=work_calendar(),
         organisation=organisation,
     )
-    paginator = Paginator(queryset, filters.page_size)
-    page = paginator.get_page(filters.page)
+    try:
+        # As on the work list page: a bounded search, a count that stops at COUNT_CAP.
+        with bounded_search(enabled=bool(filters.q.strip())):
+            paginator = CappedPaginator(
+                queryset,
+                filters.page_size,
+                order_when_few=WORK_LIST_ORDER_FEW if filters.q.strip() else None,
+            )
+            page = paginator.get_page(filters.page)
+            results = [_summary(c) for c in page.object_list]
+    except SearchTooSlow:
+        raise ProcedureError(
+            "search_too_slow",
+            gettext_lazy(
+                "This search took too long. Narrow it down: a longer word, a whole reference "
+                "or e-mail address, or a filter such as district or state."
+            ),
+        ) from None
     return Status(
         200,
         {
-            "count": paginator.count,
+            "count": min(paginator.count, paginator.cap),
+            "count_capped": paginator.capped,
             "page": page.number,
             "page_size": filters.page_size,
             "pages": paginator.num_pages,
-            "results": [_summary(c) for c in page.object_list],
+            "results": results,
         },
     )
 

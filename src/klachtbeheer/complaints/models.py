@@ -76,7 +76,7 @@ class Category(models.Model):
         return self.name
 
 
-# A reference as `services._next_reference` writes it (KL-2026-00042), found in a text.
+# A reference as `services._number` writes it (KL-2026-00042), found in a text.
 REFERENCE_PATTERN = re.compile(r"\bKL-\d{4}-\d{5,}\b")
 
 

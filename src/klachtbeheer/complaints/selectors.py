@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db import OperationalError, connection, transaction
+from django.db.models import BooleanField, DateField, F, Q, QuerySet, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.models import AccessLog, Complaint, Event
@@ -24,7 +29,7 @@ from klachtbeheer.complaints.terms import (
 from klachtbeheer.complaints.workflow import Step, steps_from
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import NotFoundOrNoAccess
-from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.organisation.models import District, Organisation, Role
 from klachtbeheer.organisation.selectors import closure_days, role_of
 
 
@@ -40,7 +45,10 @@ def complaints_visible_to(user) -> QuerySet[Complaint]:
     if role in (Role.QUALITY_MANAGER, Role.BOARD):
         visible = base
     elif role == Role.DISTRICT_MANAGER:
-        visible = base.filter(Q(district__manager=user) | Q(handler=user))
+        # Districts as a subquery, not a join: the planner can walk any index of
+        # complaints (the work list's order) and test each row cheaply (issue 15).
+        districts = District.objects.filter(manager=user).values("pk")
+        visible = base.filter(Q(district_id__in=districts) | Q(handler=user))
     else:
         return base.none()
     return visible.exclude(manager_concerned=user)
@@ -200,23 +208,104 @@ def work_list(
             qs = qs.filter(next_due_on__isnull=True)
     if filters.q:
         qs = search(qs, filters.q)
-    # Complaints without an open term go last on every database (SQLite sorts NULL first).
-    return qs.order_by(F("next_due_on").asc(nulls_last=True), "received_on", "id")
+    return qs.order_by(*WORK_LIST_ORDER)
+
+
+# The work list's order: the next term, overdue first; complaints without an open term go
+# last on every database (SQLite sorts NULL first).
+WORK_LIST_ORDER = (F("next_due_on").asc(nulls_last=True), "received_on", "id")
+# The same order as an expression no index has: for a search with few matches, so that
+# PostgreSQL finds the matches by their indexes and sorts them, instead of walking the
+# whole work list in order looking for them (issue 15).
+WORK_LIST_ORDER_FEW = (
+    Coalesce("next_due_on", Value(dt.date.max), output_field=DateField()).asc(),
+    "received_on",
+    "id",
+)
 
 
 def search(qs: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
-    """Quick search: reference, name, e-mail, organisation; full text in Dutch on PostgreSQL."""
+    """Quick search: reference, name, e-mail, organisation; full text in Dutch on PostgreSQL.
+
+    Shaped for the planner (issue 15): a whole reference is looked up by its
+    unique index, an e-mail address by its index; anything else is one OR of
+    conditions each with an index of its own (trigram for the names, organisation
+    and reference, the stored `search_document` for the text), so PostgreSQL
+    combines the indexes for a rare word and walks the work list's order for a
+    common one. Every condition is added to `qs`, the caller's visible set (P3.2).
+    """
     text = text.strip()
-    match = (
-        Q(reference__iexact=text)
-        | Q(reference__icontains=text)
-        | Q(complainant_name__icontains=text)
-        | Q(complainant_email__iexact=text)
-        | Q(complainant_organisation__icontains=text)
-    )
+    if FULL_REFERENCE.fullmatch(text):
+        return qs.filter(reference=text.upper())
+    if EMAIL.fullmatch(text):
+        return qs.filter(complainant_email=text.lower())
+    match = Q(complainant_name__icontains=text) | Q(complainant_organisation__icontains=text)
+    if any(char.isdigit() for char in text):  # a piece of a reference has digits
+        match |= Q(reference__icontains=text)
     if connection.vendor == "postgresql":
-        document = SearchVector("substantiation", "service", config="dutch")
-        query = SearchQuery(text, config="dutch", search_type="websearch")
-        ids = qs.annotate(document=document).filter(document=query).values("pk")
-        return qs.filter(match | Q(pk__in=ids))
+        fulltext = RawSQL(
+            "search_document @@ websearch_to_tsquery('dutch', %s)",
+            [text],
+            output_field=BooleanField(),
+        )
+        return qs.filter(match | Q(fulltext))
     return qs.filter(match | Q(substantiation__icontains=text) | Q(service__icontains=text))
+
+
+FULL_REFERENCE = re.compile(r"KL-\d{4}-\d{5,}", re.IGNORECASE)
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+# Counts above this are shown as "more than 1,000" (the count stops there).
+COUNT_CAP = 1000
+# A search that runs longer is stopped and the user asked to narrow it (PostgreSQL).
+SEARCH_TIMEOUT_MS = 3000
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at COUNT_CAP + 1: never a count of a million rows.
+
+    `capped` says whether there are more than COUNT_CAP; the pages go as far as the cap.
+    """
+
+    cap = COUNT_CAP
+
+    def __init__(self, object_list, per_page, *, order_when_few=None, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.order_when_few = order_when_few
+
+    @cached_property
+    def count(self) -> int:
+        # Counted without the order: the database stops at the cap's row.
+        n = self.object_list.order_by()[: self.cap + 1].count()
+        if self.order_when_few and n <= self.cap:
+            self.object_list = self.object_list.order_by(*self.order_when_few)
+        return n
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+
+class SearchTooSlow(Exception):
+    """The work list's query ran past SEARCH_TIMEOUT_MS."""
+
+
+@contextmanager
+def bounded_search(enabled: bool = True) -> Iterator[None]:
+    """Run the queries inside with a statement timeout (PostgreSQL); SearchTooSlow when hit.
+
+    In its own transaction, so the timeout ends with it and a cancelled query
+    leaves nothing behind; never a worker hung on one search.
+    """
+    if not enabled or connection.vendor != "postgresql":
+        yield
+        return
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL statement_timeout = {int(SEARCH_TIMEOUT_MS)}")
+            yield
+    except OperationalError as error:
+        if getattr(error, "__cause__", None).__class__.__name__ == "QueryCanceled":
+            raise SearchTooSlow from error
+        raise

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+import secrets
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,18 +168,53 @@ def require_measure_owner(complaint: Complaint, owner) -> None:
         )
 
 
-def _next_reference(year: int) -> str:
-    """KL-YYYY-NNNNN, from one atomic upsert: concurrent intakes never share a number."""
+def _provisional_reference() -> str:
+    """A unique stand-in until the complaint is numbered at the end of its transaction."""
+    return PROVISIONAL_PREFIX + secrets.token_hex(9)
+
+
+PROVISIONAL_PREFIX = "~"
+
+
+def _number(complaint: Complaint, year: int) -> str:
+    """Give `complaint` its reference KL-YYYY-NNNNN, from one atomic upsert of the year's counter.
+
+    Concurrent intakes never share a number and numbers have no gaps (a rolled
+    back intake rolls its number back). Called as the last write but the audit
+    rows of the registration, so the counter's row is locked only from here to
+    the commit and intakes of all processes overlap (issue 15). On PostgreSQL
+    counter and complaint are one statement.
+    """
     table = connection.ops.quote_name("complaints_referencecounter")
+    upsert = (
+        f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608
+        f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
+        "RETURNING last_number"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608
-            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
-            "RETURNING last_number",
-            [year],
-        )
-        (number,) = cursor.fetchone()
-    return f"KL-{year}-{number:05d}"
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH n AS ({upsert}) UPDATE complaints_complaint "  # noqa: S608
+                "SET reference = 'KL-' || %s || '-' || lpad(n.last_number::text, 5, '0') "
+                "FROM n WHERE id = %s AND n.last_number < 100000 RETURNING reference",
+                [year, str(year), complaint.pk],
+            )
+            row = cursor.fetchone()
+            if row is None:  # beyond 99,999 in a year: the number just gets longer
+                cursor.execute(
+                    "UPDATE complaints_complaint SET reference = 'KL-' || %s || '-' || "
+                    "(SELECT last_number FROM complaints_referencecounter WHERE year = %s)::text "
+                    "WHERE id = %s RETURNING reference",
+                    [str(year), year, complaint.pk],
+                )
+                row = cursor.fetchone()
+            complaint.reference = row[0]
+        else:
+            cursor.execute(upsert, [year])
+            (number,) = cursor.fetchone()
+            complaint.reference = f"KL-{year}-{number:05d}"
+            Complaint.objects.filter(pk=complaint.pk).update(reference=complaint.reference)
+    return complaint.reference
 
 
 def _store_attachment(
@@ -245,11 +281,14 @@ def complaint_register(
     manager_concerned=None,
     attachments: Sequence[UploadedFile] = (),
     acknowledge: bool = True,
+    before_number: Callable[[Complaint], None] | None = None,
 ) -> Complaint:
     """Store a complaint, route it (P3.1, P3.2), set its terms, and owe the acknowledgement.
 
     `acknowledge=False` owes none: for a message a person judged automatic, which
-    must never be answered (no mail loops).
+    must never be answered (no mail loops). `before_number(complaint)` is for a
+    caller that owns the transaction (intake): its writes go before the complaint
+    is numbered, which is the last write but the audit row (`_number`).
     """
     if channel not in Channel.values:
         raise ProcedureError("bad_channel", _("Unknown channel."))
@@ -275,7 +314,7 @@ def complaint_register(
         postcode=postcode, manager_concerned=manager_concerned, organisation=organisation
     )
     complaint = Complaint(
-        reference=_next_reference(received_on.year),
+        reference=_provisional_reference(),
         received_on=received_on,
         channel=channel,
         complainant_type=complainant.complainant_type,
@@ -299,30 +338,37 @@ def complaint_register(
         settle_due_on=received_on + dt.timedelta(days=organisation.settle_term_days),
     )
     complaint.refresh_next_due()
-    complaint.save()
-    Event.objects.create(
-        complaint=complaint,
-        kind=EventKind.RECEIVED,
-        actor=actor if getattr(actor, "pk", None) else None,
-        data={"channel": channel, "received_on": received_on.isoformat()},
-    )
-    Event.objects.create(
-        complaint=complaint,
-        kind=EventKind.ROUTED,
-        text=the_route.reason,
-        data={
-            "district": the_route.district.name if the_route.district else None,
-            "handler": the_route.handler.pk if the_route.handler else None,
-        },
-    )
-    for upload in attachments:
-        _store_attachment(complaint, upload, actor=actor)
+    complaint.save(force_insert=True)
+    events = [
+        Event(
+            complaint=complaint,
+            kind=EventKind.RECEIVED,
+            actor=actor if getattr(actor, "pk", None) else None,
+            data={"channel": channel, "received_on": received_on.isoformat()},
+        ),
+        Event(
+            complaint=complaint,
+            kind=EventKind.ROUTED,
+            text=the_route.reason,
+            data={
+                "district": the_route.district.name if the_route.district else None,
+                "handler": the_route.handler.pk if the_route.handler else None,
+            },
+        ),
+    ]
     complaint_registered.send(
         sender=Complaint,
         complaint=complaint,
         actor=actor,
         acknowledge=acknowledge and bool(complaint.complainant_email or complaint.street_address),
+        events=events,
     )
+    Event.objects.bulk_create(events)  # received, routed, letter owed: one statement
+    for upload in attachments:
+        _store_attachment(complaint, upload, actor=actor)
+    if before_number is not None:
+        before_number(complaint)
+    _number(complaint, received_on.year)
     audit(
         actor=actor,
         action=AuditAction.COMPLAINT_REGISTER,

@@ -11,9 +11,13 @@ to that event's details (so the event says, for example, which letters a
 reopening cancelled). Arguments: `step` (a `Step`), `complaint`, `actor`,
 `data` (what the step records), `letter_data` (details for the letter owed).
 
-`complaint_registered` is sent once a new complaint and its first events are
-written. Arguments: `complaint`, `actor`, `acknowledge` (whether the
-complainant is to get an acknowledgement).
+`complaint_registered` is sent once a new complaint is written, before its
+first events are (they go in one statement). Arguments: `complaint`, `actor`,
+`acknowledge` (whether the complainant is to get an acknowledgement), `events`
+(a list of unsaved timeline events a receiver may append to; they are written
+with the complaint's own). The complaint's reference is not numbered yet: it is
+numbered last in the transaction (`services._number`), so a receiver must not
+store it.
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 
 import altcha
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils.crypto import salted_hmac
 
 from klachtbeheer.core import clock
@@ -57,15 +58,36 @@ def check(payload: str) -> str | None:
     expires = params.expires_at or 0
     nonce = hashlib.sha256(f"{params.nonce}|{params.salt}".encode()).hexdigest()
     now = clock.now()
-    try:
-        with transaction.atomic():
-            SpentChallenge.objects.filter(expires_at__lt=now).delete()
-            SpentChallenge.objects.create(
-                nonce=nonce, expires_at=dt.datetime.fromtimestamp(expires, tz=dt.UTC)
-            )
-    except IntegrityError:
-        return "pow_reused"
+    _forget_expired(now)
+    table = connection.ops.quote_name(SpentChallenge._meta.db_table)
+    with connection.cursor() as cursor:
+        # One statement, no savepoint: inside the registration's transaction (issue 15).
+        cursor.execute(
+            f"INSERT INTO {table} (nonce, expires_at) VALUES (%s, %s) "  # noqa: S608
+            "ON CONFLICT (nonce) DO NOTHING RETURNING 1",
+            [
+                nonce,
+                connection.ops.adapt_datetimefield_value(
+                    dt.datetime.fromtimestamp(expires, tz=dt.UTC)
+                ),
+            ],
+        )
+        if cursor.fetchone() is None:
+            return "pow_reused"
     return None
+
+
+# Spent challenges past their expiry are deleted by the intake clean-up and, at most
+# this often per process, on use.
+FORGET_EVERY_SECONDS = 300.0
+_last_forget = [-1e9]
+
+
+def _forget_expired(now: dt.datetime) -> None:
+    moment = time.monotonic()
+    if moment - _last_forget[0] >= FORGET_EVERY_SECONDS:
+        _last_forget[0] = moment
+        SpentChallenge.objects.filter(expires_at__lt=now).delete()
 
 
 def solve(challenge: dict) -> str:

@@ -116,22 +116,26 @@ def intake(request, payload: IntakeIn, idempotency_key: IdempotencyKey = None):
         _remove(draft, uploads)
         raise FormInvalid(form, [{"field": "attachments", "message": str(error)}]) from None
     address = payload.client_address.strip() or ratelimit.client_address(request)
-    reasons = spam.api_reasons(
-        honeypot=payload.website, api_key_id=request.auth.pk, address=address
-    )
-    if (
-        payload.seconds_to_fill is not None
-        and payload.seconds_to_fill < settings.INTAKE_MIN_FILL_SECONDS
-    ):
-        reasons.append("too_fast")
     try:
+        # The spam checks' writes commit with the registration (issue 15).
         with transaction.atomic(durable=True):
+            check = spam.api_check(
+                honeypot=payload.website, api_key_id=request.auth.pk, address=address
+            )
+            reasons = check.reasons
+            if (
+                payload.seconds_to_fill is not None
+                and payload.seconds_to_fill < settings.INTAKE_MIN_FILL_SECONDS
+            ):
+                reasons.append("too_fast")
             received = services.submission_receive_within_transaction(
                 data=form.intake_data(),
                 draft=draft,
                 spam_reasons=reasons,
                 source=Source.API,
                 api_key=request.auth,
+                uploads=uploads,
+                record_hits=check.record,
             )
             response = answer(
                 request,

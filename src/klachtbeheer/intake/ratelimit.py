@@ -1,8 +1,9 @@
 """A per-address rate limit that never stores an address.
 
 Each address is hashed with a random salt that is replaced every 24 hours;
-the salt and every bucket older than 24 hours are deleted on the next use, so
-no hash outlives a day and none can be traced back once its salt is gone.
+the salt and every bucket older than 24 hours are deleted by the intake clean-up
+and on use (at most every five minutes per process), so no hash outlives a day
+by more than minutes, and none can be traced back once its salt is gone.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 
 from klachtbeheer.core import clock
@@ -40,6 +43,11 @@ def _current_salt(now: dt.datetime) -> str:
     return salt.salt
 
 
+# Old buckets and salts are purged by the intake's clean-up and, at most this often, on use.
+PURGE_EVERY_SECONDS = 300.0
+_last_purge = [-1e9]
+
+
 def purge(now: dt.datetime | None = None) -> None:
     """Delete every salt and bucket older than 24 hours."""
     now = now or clock.now()
@@ -47,23 +55,80 @@ def purge(now: dt.datetime | None = None) -> None:
     RateLimitSalt.objects.filter(created_at__lte=now - KEEP).delete()
 
 
-def hit(scope: str, key: str, *, limit: int, window: dt.timedelta = dt.timedelta(hours=1)) -> bool:
-    """Count one use of `scope` by `key` (an address or an API key id); False when over `limit`."""
+def _purge_now_and_then(now: dt.datetime) -> None:
+    moment = time.monotonic()
+    if moment - _last_purge[0] >= PURGE_EVERY_SECONDS:
+        _last_purge[0] = moment
+        purge(now)
+
+
+@dataclass
+class Count:
+    """The rate limits of one request, read; the hits are written by `record` (one statement).
+
+    Read early, written last: a busy bucket (an API key's) is then locked only
+    from the end of the request's transaction to its commit, so requests overlap
+    (issue 15). Concurrent requests may pass a limit by a few; a limit against
+    spam needs no more.
+    """
+
+    rows: list[tuple[str, str, dt.datetime]]
+    over: list[bool]
+
+    def record(self) -> None:
+        if not self.rows:
+            return
+        table = connection.ops.quote_name(RateBucket._meta.db_table)
+        values = ", ".join(["(%s, %s, %s, 1)"] * len(self.rows))
+        params: list = []
+        for scope, key_hash, start in self.rows:
+            params += [scope, key_hash, connection.ops.adapt_datetimefield_value(start)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (scope, key_hash, window_start, count) "  # noqa: S608
+                f"VALUES {values} ON CONFLICT (scope, key_hash, window_start) "
+                f"DO UPDATE SET count = {table}.count + 1",
+                params,
+            )
+
+
+def count(
+    checks: list[tuple[str, str, int]], *, window: dt.timedelta = dt.timedelta(hours=1)
+) -> Count:
+    """Read the buckets of `checks` ((scope, key, limit) each): over which limit one more hit is.
+
+    Call inside the request's transaction and call `record()` at its end.
+    """
     now = clock.now()
+    _purge_now_and_then(now)
     window_seconds = int(window.total_seconds())
     start = dt.datetime.fromtimestamp(
         int(now.timestamp()) // window_seconds * window_seconds, tz=dt.UTC
     )
+    salt = _current_salt(now)
+    rows = [
+        (scope, hashlib.sha256(f"{salt}|{scope}|{key}".encode()).hexdigest(), start)
+        for scope, key, _limit in checks
+    ]
+    which = Q(pk__in=[])
+    for scope, key_hash, _start in rows:
+        which |= Q(scope=scope, key_hash=key_hash)
+    counts = {
+        (scope, key_hash): n
+        for scope, key_hash, n in RateBucket.objects.filter(which, window_start=start).values_list(
+            "scope", "key_hash", "count"
+        )
+    }
+    over = [
+        counts.get((scope, key_hash), 0) + 1 > limit
+        for (scope, key_hash, _start), (_s, _k, limit) in zip(rows, checks, strict=True)
+    ]
+    return Count(rows=rows, over=over)
+
+
+def hit(scope: str, key: str, *, limit: int, window: dt.timedelta = dt.timedelta(hours=1)) -> bool:
+    """Count one use of `scope` by `key` (an address or an API key id); False when over `limit`."""
     with transaction.atomic():
-        purge(now)
-        key_hash = hashlib.sha256(f"{_current_salt(now)}|{scope}|{key}".encode()).hexdigest()
-        try:
-            with transaction.atomic():
-                bucket, _created = RateBucket.objects.get_or_create(
-                    scope=scope, key_hash=key_hash, window_start=start
-                )
-        except IntegrityError:  # created by a concurrent request just now
-            bucket = RateBucket.objects.get(scope=scope, key_hash=key_hash, window_start=start)
-        RateBucket.objects.filter(pk=bucket.pk).update(count=F("count") + 1)
-        count = RateBucket.objects.values_list("count", flat=True).get(pk=bucket.pk)
-    return count <= limit
+        counted = count([(scope, key, limit)], window=window)
+        counted.record()
+    return not counted.over[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
@@ -175,7 +176,9 @@ def status_link_hash(token: str) -> str:
 # --- receiving -----------------------------------------------------------------
 
 
-def _register(submission: Submission, data: IntakeData, uploads: list[Upload], *, actor):
+def _register(
+    submission: Submission, data: IntakeData, uploads: list[Upload], *, actor, before_number=None
+):
     handles = [_as_attachment(u) for u in uploads]
     try:
         complaint = complaint_services.complaint_register_within_transaction(
@@ -188,6 +191,7 @@ def _register(submission: Submission, data: IntakeData, uploads: list[Upload], *
             service=data.service,
             employee_concerned=data.employee_concerned,
             attachments=handles,
+            before_number=before_number,
         )
     finally:
         for handle in handles:
@@ -206,8 +210,16 @@ def submission_receive(
     source: str = Source.WEB_FORM,
     api_key: IntakeApiKey | None = None,
     uploads: list[Upload] | None = None,
+    record_hits: Callable[[], None] | None = None,
 ) -> Received:
-    """Register a clean submission as a complaint, or hold one that looks like spam."""
+    """Register a clean submission as a complaint, or hold one that looks like spam.
+
+    One transaction, short and in this order (issue 15): the complaint and its
+    events, the submission, its status link, the spam checks' rate-limit hits
+    (`record_hits`, from `spam.SpamCheck.record`), then the reference is numbered
+    and the audit rows written; a shared row (the year's counter, a site key's
+    bucket) is locked only for those last statements and the commit.
+    """
     if uploads is None:
         uploads = (
             list(
@@ -221,18 +233,21 @@ def submission_receive(
     if len(uploads) > files.MAX_FILES:
         raise ProcedureError("too_many_files", _("Send at most %(n)s files."), n=files.MAX_FILES)
     now = clock.now()
-    submission = Submission.objects.create(
-        received_at=now,
-        received_on=timezone.localdate(now),
-        source=source,
-        api_key=api_key,
-        spam_reasons=list(spam_reasons),
-        state=SubmissionState.PENDING,
-        data=asdict(data) if spam_reasons else {},
-    )
+    fields = {
+        "received_at": now,
+        "received_on": timezone.localdate(now),
+        "source": source,
+        "api_key": api_key,
+        "spam_reasons": list(spam_reasons),
+    }
     if spam_reasons:
+        submission = Submission.objects.create(
+            **fields, state=SubmissionState.PENDING, data=asdict(data)
+        )
         Upload.objects.filter(pk__in=[u.pk for u in uploads]).update(submission=submission)
         token = _new_status_link(submission=submission)
+        if record_hits is not None:
+            record_hits()
         audit(
             actor=None,
             action=AuditAction.INTAKE_HELD_FOR_REVIEW,
@@ -241,12 +256,19 @@ def submission_receive(
             source=source,
         )
         return Received(submission=submission, status_token=token, held=True, uploads=uploads)
+    submission = Submission(**fields, state=SubmissionState.REGISTERED, data={})
+    tokens: list[str] = []
+
+    def before_number(complaint: Complaint) -> None:
+        # Written with the complaint, before its number: nothing here waits on the counter.
+        submission.complaint = complaint
+        submission.save(force_insert=True)
+        tokens.append(_new_status_link(submission=submission, complaint=complaint))
+        if record_hits is not None:
+            record_hits()
+
     # A complaint on a form is new work: it can never fail on a missing step.
-    complaint = _register(submission, data, uploads, actor=None)
-    submission.complaint = complaint
-    submission.state = SubmissionState.REGISTERED
-    submission.save(update_fields=["complaint", "state"])
-    token = _new_status_link(submission=submission, complaint=complaint)
+    complaint = _register(submission, data, uploads, actor=None, before_number=before_number)
     audit(
         actor=None,
         action=AuditAction.INTAKE_REGISTERED,
@@ -254,7 +276,7 @@ def submission_receive(
         reference=complaint.reference,
         source=source,
     )
-    return Received(submission=submission, status_token=token, complaint=complaint)
+    return Received(submission=submission, status_token=tokens[0], complaint=complaint)
 
 
 def submission_receive_within_transaction(**kwargs) -> Received:

@@ -12,6 +12,7 @@ never dropped: `reasons` are stored with it and shown on the review page.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -68,25 +69,54 @@ def check_rate(scope: str, key: str, limit: int) -> str | None:
     return None if ratelimit.hit(scope, key, limit=limit) else "rate_limited"
 
 
-def form_reasons(*, honeypot: str, started: str, pow_payload: str, address: str) -> list[str]:
+@dataclass
+class SpamCheck:
+    """The reasons a submission looks like spam, and its rate-limit hits still to write.
+
+    Made inside the registration's transaction; `record()` writes the hits as its
+    last statement but the reference and the audit rows (`services.submission_receive`).
+    """
+
+    reasons: list[str]
+    counted: ratelimit.Count
+
+    def record(self) -> None:
+        self.counted.record()
+
+
+def form_check(*, honeypot: str, started: str, pow_payload: str, address: str) -> SpamCheck:
     """Every reason the web form's submission looks like spam (empty: it does not)."""
+    counted = ratelimit.count([("form", address, settings.INTAKE_SUBMISSIONS_PER_HOUR)])
     reasons = [
         check_honeypot(honeypot),
         check_fill_time(started),
         altcha.check(pow_payload),
-        check_rate("form", address, settings.INTAKE_SUBMISSIONS_PER_HOUR),
+        "rate_limited" if counted.over[0] else None,
     ]
-    return [r for r in reasons if r]
+    return SpamCheck([r for r in reasons if r], counted)
 
 
-def api_reasons(*, honeypot: str, api_key_id: int, address: str) -> list[str]:
+def api_check(*, honeypot: str, api_key_id: int, address: str) -> SpamCheck:
     """The same rules for the intake API, with the site's key instead of the widget."""
-    reasons = [
-        check_honeypot(honeypot),
-        check_rate("api", f"key:{api_key_id}", settings.INTAKE_API_SUBMISSIONS_PER_HOUR),
-        check_rate("api-address", address, settings.INTAKE_API_SUBMISSIONS_PER_HOUR),
-    ]
-    return [r for r in reasons if r]
+    limit = settings.INTAKE_API_SUBMISSIONS_PER_HOUR
+    counted = ratelimit.count(
+        [("api", f"key:{api_key_id}", limit), ("api-address", address, limit)]
+    )
+    reasons = [check_honeypot(honeypot), "rate_limited" if any(counted.over) else None]
+    return SpamCheck([r for r in reasons if r], counted)
+
+
+def form_reasons(**kwargs) -> list[str]:
+    """`form_check` with its hits written at once (for a caller outside a registration)."""
+    check = form_check(**kwargs)
+    check.record()
+    return check.reasons
+
+
+def api_reasons(**kwargs) -> list[str]:
+    check = api_check(**kwargs)
+    check.record()
+    return check.reasons
 
 
 def reason_labels(codes: list[str]) -> list[str]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import re
 import secrets
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,7 +34,10 @@ from klachtbeheer.organisation.selectors import role_of
 from klachtbeheer.reporting.views import satisfaction_survey, survey_context
 
 DRAFT_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-SESSION_RECEIVED = "intake_received"
+# What the "received" page shows, kept for it in a signed cookie for an hour.
+RECEIVED_COOKIE = "kb_received"
+RECEIVED_SALT = "klachtbeheer.intake.received"
+RECEIVED_SECONDS = 3600
 
 
 def _draft(request: HttpRequest) -> str:
@@ -42,10 +48,10 @@ def _draft(request: HttpRequest) -> str:
 def _store_files(request: HttpRequest, draft: str) -> list[str]:
     """Keep every acceptable file that came with this request; messages for the others."""
     errors: list[str] = []
-    already = len(services.uploads_of_draft(draft))
-    for upload in request.FILES.getlist("attachments"):
-        if not upload.name and not upload.size:
-            continue  # the browser's empty file field
+    sent = [u for u in request.FILES.getlist("attachments") if u.name or u.size]
+    # (an empty name and size: the browser's empty file field)
+    already = len(services.uploads_of_draft(draft)) if sent else 0
+    for upload in sent:
         if already >= files.MAX_FILES:
             errors.append(
                 _("You can send at most %(n)s files. “%(name)s” was not added.")
@@ -93,27 +99,46 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
 
     form = IntakeForm(request.POST)
     if form.is_valid() and not file_errors:
-        reasons = spam.form_reasons(
-            honeypot=request.POST.get(spam.HONEYPOT_FIELD, ""),
-            started=started,
-            pow_payload=request.POST.get("altcha", ""),
-            address=ratelimit.client_address(request),
-        )
         try:
-            received = services.submission_receive(
-                data=form.intake_data(), draft=draft, spam_reasons=reasons
-            )
+            # The spam checks' writes commit with the registration (issue 15).
+            with transaction.atomic(durable=True):
+                check = spam.form_check(
+                    honeypot=request.POST.get(spam.HONEYPOT_FIELD, ""),
+                    started=started,
+                    pow_payload=request.POST.get("altcha", ""),
+                    address=ratelimit.client_address(request),
+                )
+                received = services.submission_receive_within_transaction(
+                    data=form.intake_data(),
+                    draft=draft,
+                    spam_reasons=check.reasons,
+                    record_hits=check.record,
+                )
         except ProcedureError as error:
             file_errors.append(str(error))
         else:
-            request.session[SESSION_RECEIVED] = {
-                "token": received.status_token,
-                "reference": received.complaint.reference if received.complaint else "",
-                "received_on": received.submission.received_on.isoformat(),
-                "held": received.held,
-                "email": bool(form.cleaned_data.get("email")),
-            }
-            return redirect("intake:received")
+            response = redirect("intake:received")
+            # A signed cookie for the "received" page only: no session row to write, so
+            # the registration is the request's one commit (issue 15).
+            response.set_signed_cookie(
+                RECEIVED_COOKIE,
+                json.dumps(
+                    {
+                        "token": received.status_token,
+                        "reference": received.complaint.reference if received.complaint else "",
+                        "received_on": received.submission.received_on.isoformat(),
+                        "held": received.held,
+                        "email": bool(form.cleaned_data.get("email")),
+                    }
+                ),
+                salt=RECEIVED_SALT,
+                max_age=RECEIVED_SECONDS,
+                path=reverse("intake:received"),
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+            return response
     return _render_form(
         request, form, draft=draft, started=started, file_errors=file_errors, status=400
     )
@@ -145,8 +170,11 @@ def _render_form(
 @never_cache
 @require_GET
 def complaint_received(request: HttpRequest) -> HttpResponse:
-    received = request.session.get(SESSION_RECEIVED)
-    if not received:
+    try:
+        received = json.loads(
+            request.get_signed_cookie(RECEIVED_COOKIE, salt=RECEIVED_SALT, max_age=RECEIVED_SECONDS)
+        )
+    except (KeyError, ValueError, signing.BadSignature):
         return redirect("intake:form")
     organisation = Organisation.current()
     received_on = dt.date.fromisoformat(received["received_on"])

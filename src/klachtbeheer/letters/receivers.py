@@ -20,9 +20,11 @@ from klachtbeheer.letters.services import decision_letter_issue, letter_owe, let
 
 
 @receiver(complaint_registered)
-def acknowledgement_owed(sender, *, complaint: Complaint, acknowledge: bool, **kwargs) -> None:
+def acknowledgement_owed(
+    sender, *, complaint: Complaint, acknowledge: bool, events=None, **kwargs
+) -> None:
     if acknowledge:
-        letter_owe(complaint, LetterKind.ACKNOWLEDGEMENT)
+        letter_owe(complaint, LetterKind.ACKNOWLEDGEMENT, events=events)
 
 
 @receiver(step_taken)

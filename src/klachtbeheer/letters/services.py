@@ -81,19 +81,28 @@ def _setting(name: str, default: Any) -> Any:
 # --- letters ---------------------------------------------------------------------
 
 
-def letter_owe(complaint: Complaint, kind: LetterKind, **data: Any) -> LetterDue:
+def letter_owe(
+    complaint: Complaint, kind: LetterKind, *, events: list[Event] | None = None, **data: Any
+) -> LetterDue:
     """Record that the procedure owes the complainant `kind`, inside the step's transaction.
 
-    The owed letter shows on the timeline; a newer invitation or extension notice
-    replaces one not made yet; the acknowledgement is made and queued at once.
+    The owed letter shows on the timeline (its event is appended to `events` when
+    the caller writes its events in one statement, else written here); a newer
+    invitation or extension notice replaces one not made yet; the acknowledgement
+    is drafted and queued by the worker right after the commit
+    (`letters_draft_owed`), so the step's transaction stays short (issue 15).
     """
     due = LetterDue.objects.create(complaint=complaint, kind=kind, data=data)
-    Event.objects.create(
+    event = Event(
         complaint=complaint,
         kind=EventKind.LETTER_OWED,
         data={"letter": kind.value, **data},
         internal=False,
     )
+    if events is None:
+        event.save()
+    else:
+        events.append(event)
     if kind in SUPERSEDED_BY_NEWER:
         LetterDue.objects.filter(
             complaint_id=complaint.pk,
@@ -103,8 +112,63 @@ def letter_owe(complaint: Complaint, kind: LetterKind, **data: Any) -> LetterDue
             letters__isnull=True,
         ).exclude(pk=due.pk).update(cancelled_on=clock.today())
     if kind in SENT_AUTOMATICALLY:
-        letter_issue(complaint=complaint, due=due, actor=None)
+        transaction.on_commit(_wake_for_drafting)
     return due
+
+
+# The last time this process asked the worker to draft (monotonic seconds).
+_last_drafting_wake = [-1e9]
+DRAFTING_WAKE_SECONDS = 1.0
+
+
+def _wake_for_drafting() -> None:
+    """Wake the worker to draft what is owed; at most once a second per process.
+
+    Under load, one wake-up serves every intake of that second (the worker drafts
+    all that is owed, `letters_draft_owed`); a letter missed by a run is drafted
+    by the next wake-up or tick.
+    """
+    now = time.monotonic()
+    if now - _last_drafting_wake[0] < DRAFTING_WAKE_SECONDS:
+        return
+    _last_drafting_wake[0] = now
+    outbox_wake()
+
+
+def letters_draft_owed(*, limit: int = 500) -> int:
+    """Draft and queue the letters sent automatically that are owed and not made yet.
+
+    The one place where the worker composes an acknowledgement (`letter_issue`),
+    each in its own transaction with the complaint locked, skipping those another
+    worker holds. Returns how many were made.
+    """
+    made = 0
+    owed = (
+        LetterDue.objects.filter(
+            kind__in=SENT_AUTOMATICALLY,
+            sent_on__isnull=True,
+            cancelled_on__isnull=True,
+            letters__isnull=True,
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for due_id in list(owed):
+        try:
+            with transaction.atomic(durable=True):
+                due = (
+                    LetterDue.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("complaint")
+                    .filter(pk=due_id, letters__isnull=True, cancelled_on__isnull=True)
+                    .first()
+                )
+                if due is None:
+                    continue
+                letter_issue(complaint=due.complaint, due=due, actor=None)
+                made += 1
+        except Exception:
+            logger.exception("Could not draft letter owed %s", due_id)
+    return made
 
 
 def letters_cancel_answers(complaint: Complaint) -> list[str]:
@@ -559,6 +623,7 @@ def letters_render_pending(*, limit: int = 50) -> int:
 
 def outbox_deliver_due(*, limit: int = 200) -> DeliveryReport:
     """Send what is due, one message at a time; what fails waits its back-off."""
+    letters_draft_owed()
     report = DeliveryReport(pdfs=letters_render_pending())
     connection = None
     tried: set[int] = set()

@@ -21,6 +21,7 @@ from klachtbeheer.core import clock
 from klachtbeheer.reporting import charts
 from klachtbeheer.reporting.charts import AMBER, GREEN, GREY, RED, TEAL, TEAL_LIGHT, Chart
 from klachtbeheer.reporting.db import without_jit
+from klachtbeheer.reporting.exports import neutral
 from klachtbeheer.reporting.models import Satisfaction
 from klachtbeheer.reporting.selectors import (
     MET,
@@ -611,7 +612,7 @@ def chart_csv(chart: Chart) -> str:
     writer = csv.writer(out, delimiter=";")
     writer.writerow(chart.columns)
     for row in chart.rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutral(v) for v in row])
     return out.getvalue()
 
 
@@ -624,7 +625,9 @@ def figures_csv(analysis: Analysis) -> str:
     f, p = analysis.figures, analysis.previous
 
     def pair(name: str, item: str, now, before):
-        writer.writerow([name, item, _csv_value(now), _csv_value(before) if p else ""])
+        writer.writerow(
+            [neutral(name), neutral(item), _csv_value(now), _csv_value(before) if p else ""]
+        )
 
     pair(_("Messages received"), "", f.messages, p.messages if p else None)
     pair(_("Complaints received"), "", f.complaints, p.complaints if p else None)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import tempfile
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Min
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -92,11 +100,17 @@ def register_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="klachtenregister-{stamp}.csv"'
         return _no_store(response)
     if fmt == "xlsx":
-        response = HttpResponse(
-            exports.xlsx_bytes(rows),
+        # Written to a temporary file (a workbook is a zip: it cannot stream), then sent in
+        # blocks; memory stays flat however large the register.
+        out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+        exports.xlsx_write(rows, out)
+        out.seek(0)
+        response = FileResponse(
+            out,
+            as_attachment=True,
+            filename=f"klachtenregister-{stamp}.xlsx",
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-        response["Content-Disposition"] = f'attachment; filename="klachtenregister-{stamp}.xlsx"'
         return _no_store(response)
     raise Http404(_("Unknown format."))
 
