@@ -8,11 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from klachtbeheer.complaints.models import Attachment, Complaint, EventKind
+from klachtbeheer.complaints.models import Attachment, Complaint, EventKind, StatusLink
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.intake import services
-from klachtbeheer.intake.models import StatusLink
 from klachtbeheer.letters.services import outbox_deliver_due
 from klachtbeheer.reporting.models import SatisfactionResponse
 from tests.factories import ComplaintFactory, take_step

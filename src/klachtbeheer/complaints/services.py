@@ -29,6 +29,7 @@ from klachtbeheer.complaints.models import (
     ContactChannel,
     Event,
     EventKind,
+    FormOfAddress,
     Measure,
     Verdict,
 )
@@ -222,6 +223,7 @@ def _store_attachment(
 class ComplainantData:
     complainant_type: str
     name: str
+    form_of_address: str = ""
     organisation: str = ""
     email: str = ""
     phone: str = ""
@@ -280,6 +282,11 @@ def complaint_register(
         channel=channel,
         complainant_type=complainant.complainant_type,
         complainant_name=name,
+        form_of_address=(
+            complainant.form_of_address
+            if complainant.form_of_address in FormOfAddress.values
+            else FormOfAddress.NEUTRAL
+        ),
         complainant_organisation=complainant.organisation.strip(),
         complainant_email=complainant.email.strip().lower(),
         complainant_phone=complainant.phone.strip(),
@@ -428,7 +435,10 @@ def complaint_reject(*, actor, reference: str, reason: str) -> Complaint:
     reason = _require_text(reason, "reason", _("Say why this is not a complaint."))
     complaint.settled_on = clock.today()
     complaint.closed_on = clock.today()
-    return _commit_step(complaint, actor=actor, step=Step.REJECT, text=reason)
+    # The answer to the complainant says why (P1.2): the reason goes into the letter.
+    return _commit_step(
+        complaint, actor=actor, step=Step.REJECT, text=reason, letter_data={"reason": reason}
+    )
 
 
 # --- contact (P3.3, P3.4) --------------------------------------------------
