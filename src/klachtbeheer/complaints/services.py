@@ -637,21 +637,55 @@ def complaint_record_verdict(
 
 @implements(Step.SEND_DECISION)
 @transaction.atomic(durable=True)
-def complaint_send_decision(*, actor, reference: str, sent_on: dt.date) -> Complaint:
+def complaint_send_decision(
+    *,
+    actor,
+    reference: str,
+    sent_on: dt.date | None = None,
+    sent_earlier: bool = False,
+    note: str = "",
+) -> Complaint:
+    """Send the decision letter now, or record one that already went out (P3.7).
+
+    Two actions, never mixed: sending makes the letter and sends it today (its
+    date is the clock's, not typed in); recording a letter sent earlier, outside
+    the system, needs its date and how it was sent, and makes no letter. Either
+    date lies between the verdict and today, so a back-dated record can never
+    place the settlement before the verdict.
+    """
     complaint = _lock(actor, reference, Step.SEND_DECISION)
+    today = clock.today()
+    if sent_earlier and sent_on is None:
+        raise ProcedureError("sent_on_required", _("Enter the date the decision letter was sent."))
+    sent_on = sent_on or today
     _require_date_in_procedure(complaint, sent_on, _("sending"))
     if complaint.decided_on and sent_on < complaint.decided_on:
         raise ProcedureError(
             "sent_before_verdict", _("The decision cannot be sent before the verdict.")
         )
+    if not sent_earlier and sent_on != today:
+        raise ProcedureError(
+            "sent_now_is_today",
+            _("A letter sent now is dated today. To record a letter sent earlier, choose that."),
+        )
+    note = (note or "").strip()
+    if sent_earlier and not note:
+        raise ProcedureError(
+            "how_sent_required", _("Say how and by whom the decision letter was sent.")
+        )
     complaint.settled_on = sent_on
+    data: dict[str, Any] = {"sent_on": sent_on.isoformat()}
+    if sent_earlier:
+        data["sent_earlier"] = True
     # P3.7, P4: the letters app makes the letter, with its outbox row, in this
-    # transaction (it refuses without verdict, reasons, measures or "none").
+    # transaction (it refuses without verdict, reasons, measures or "none"); for a
+    # letter sent earlier it records the owed letter as sent on that date.
     return _commit_step(
         complaint,
         actor=actor,
         step=Step.SEND_DECISION,
-        data={"sent_on": sent_on.isoformat()},
+        text=note,
+        data=data,
         internal=False,
     )
 

@@ -324,6 +324,16 @@ def decision_letter_issue(*, complaint: Complaint, actor, sent_on: dt.date) -> L
     return letter
 
 
+def decision_letter_record(*, complaint: Complaint, sent_on: dt.date) -> None:
+    """A decision letter that went out outside the system: the owed letter is sent on that day."""
+    due = complaint.letters_due.filter(
+        kind=LetterKind.DECISION, sent_on__isnull=True, cancelled_on__isnull=True
+    )
+    if not due.exists():
+        LetterDue.objects.create(complaint=complaint, kind=LetterKind.DECISION, sent_on=sent_on)
+    due.update(sent_on=sent_on)
+
+
 @transaction.atomic(durable=True)
 def letter_mark_posted(*, actor, reference: str, uid: str) -> Letter:
     """The paper letter was printed and posted today: that is its date of sending."""
