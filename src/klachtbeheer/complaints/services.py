@@ -524,6 +524,16 @@ def complaint_hold_meeting(*, actor, reference: str, held_on: dt.date, report: s
     complaint = _lock(actor, reference, Step.HOLD_MEETING)
     report = _require_text(report, "report", _("Write the report of the meeting."))
     _require_date_in_procedure(complaint, held_on, _("the meeting"))
+    planned = complaint.meeting_at and timezone.localtime(complaint.meeting_at).date()
+    if planned and held_on < planned:
+        raise ProcedureError(
+            "held_before_planned",
+            _(
+                "The meeting was planned for %(planned)s; it cannot have been held before that. "
+                "Was it moved? Plan it again with the real date first."
+            ),
+            planned=f"{planned:%d-%m-%Y}",
+        )
     return _commit_step(
         complaint,
         actor=actor,
