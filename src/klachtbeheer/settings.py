@@ -11,8 +11,10 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from klachtbeheer.datadir import data_dir
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("KLACHTBEHEER_DATA_DIR", Path.cwd() / "var")).resolve()
+DATA_DIR = data_dir()  # KLACHTBEHEER_DATA_DIR, else the checkout's var/ (klachtbeheer.datadir)
 
 
 def env_bool(name: str, default: bool) -> bool:

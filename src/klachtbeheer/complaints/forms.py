@@ -411,6 +411,8 @@ class VerdictForm(StaffForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    # Needed unless "No measures" is ticked: not marked "(optional)" (issue 14.5).
+    measures.either_or = True
     measure_owner = UserChoiceField(
         label=_("Who carries out the measures"),
         queryset=get_user_model().objects.none(),
