@@ -198,6 +198,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
                 complainant=services.ComplainantData(
                     complainant_type=data["complainant_type"],
                     name=data["name"],
+                    form_of_address=data.get("form_of_address") or "",
                     organisation=data["organisation"],
                     email=data["email"],
                     phone=data["phone"],

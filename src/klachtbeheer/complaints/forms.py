@@ -11,6 +11,7 @@ from klachtbeheer.complaints.models import (
     Channel,
     ComplainantType,
     ContactChannel,
+    FormOfAddress,
     Verdict,
 )
 from klachtbeheer.complaints.registry import input_for
@@ -126,6 +127,16 @@ class RegisterComplaintForm(StaffForm):
         widget=forms.RadioSelect,
     )
     name = forms.CharField(label=_("Name of the complainant"), max_length=200)
+    form_of_address = forms.ChoiceField(
+        label=_("Form of address in letters"),
+        choices=[
+            (FormOfAddress.MRS, _("Geachte mevrouw …")),
+            (FormOfAddress.MR, _("Geachte heer …")),
+            (FormOfAddress.NEUTRAL, _("Neutral: the full name")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
     organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
     email = forms.EmailField(label=_("E-mail address"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
