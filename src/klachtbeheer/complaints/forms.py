@@ -368,6 +368,11 @@ class HoldMeetingForm(StaffForm):
 
     held_on = forms.DateField(label=_("Date of the meeting"), widget=DateInput())
     report = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 8}))
+    moved_earlier = forms.BooleanField(
+        label=_("The meeting was moved earlier"),
+        help_text=_("Only when it took place before the date it was planned for."),
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

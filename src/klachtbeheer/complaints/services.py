@@ -520,27 +520,26 @@ def complaint_plan_meeting(*, actor, reference: str, at: dt.datetime, location: 
 
 @implements(Step.HOLD_MEETING)
 @transaction.atomic(durable=True)
-def complaint_hold_meeting(*, actor, reference: str, held_on: dt.date, report: str) -> Complaint:
+def complaint_hold_meeting(
+    *, actor, reference: str, held_on: dt.date, report: str, moved_earlier: bool = False
+) -> Complaint:
     complaint = _lock(actor, reference, Step.HOLD_MEETING)
     report = _require_text(report, "report", _("Write the report of the meeting."))
     _require_date_in_procedure(complaint, held_on, _("the meeting"))
     planned = complaint.meeting_at and timezone.localtime(complaint.meeting_at).date()
+    data = {"on": held_on.isoformat()}
     if planned and held_on < planned:
-        raise ProcedureError(
-            "held_before_planned",
-            _(
-                "The meeting was planned for %(planned)s; it cannot have been held before that. "
-                "Was it moved? Plan it again with the real date first."
-            ),
-            planned=f"{planned:%d-%m-%Y}",
-        )
-    return _commit_step(
-        complaint,
-        actor=actor,
-        step=Step.HOLD_MEETING,
-        text=report,
-        data={"on": held_on.isoformat()},
-    )
+        if not moved_earlier:
+            raise ProcedureError(
+                "held_before_planned",
+                _(
+                    "The meeting was planned for %(planned)s, after this date. If it was "
+                    "moved earlier, tick “The meeting was moved earlier”."
+                ),
+                planned=f"{planned:%d-%m-%Y}",
+            )
+        data["planned_for"] = planned.isoformat()  # the timeline says it was moved
+    return _commit_step(complaint, actor=actor, step=Step.HOLD_MEETING, text=report, data=data)
 
 
 @implements(Step.WAIVE_MEETING)

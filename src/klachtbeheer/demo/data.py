@@ -285,7 +285,16 @@ def _advance(reference, stage, received_on, today, qm, handler) -> None:
     )
     if stage == "decided":
         return
-    services.complaint_send_decision(actor=actor, reference=reference, sent_on=day(20))
+    if day(20) < today:  # history: a letter is only sent today, an earlier one is recorded
+        services.complaint_send_decision(
+            actor=actor,
+            reference=reference,
+            sent_on=day(20),
+            sent_earlier=True,
+            note="Met de post verstuurd door het secretariaat.",
+        )
+    else:
+        services.complaint_send_decision(actor=actor, reference=reference)
     if stage == "decision_sent":
         return
     services.complaint_close(actor=actor, reference=reference)
