@@ -163,13 +163,13 @@ def test_from_the_form_to_the_survey_by_visible_labels(
     complainant.check_accessibility()
     assert page.get_by_text("Beslissing op uw klacht").first.is_visible()
     assert page.get_by_role("heading", name="Stuur ons een bericht").is_visible()
-    page.get_by_label("8", exact=True).check()
+    page.get_by_label("Tevreden", exact=True).check()
     page.get_by_label("Ja", exact=True).check()
     _press(page, "Verstuur mijn antwoord")
     assert page.get_by_role("heading", name="Bedankt voor uw antwoord").is_visible()
     complainant.check_accessibility()
     answer = SatisfactionResponse.objects.get(complaint=complaint)
-    assert answer.score == 8
+    assert answer.score == 4  # "Tevreden"
     complainant.close()
 
 
