@@ -376,6 +376,8 @@ def procedure_page(request: HttpRequest) -> HttpResponse:
                 if line.strip()
             ],
             "board_handles": organisation.board_handler_id is not None,
+            # The mailbox the e-mail intake reads (P2.1): complaints by e-mail are taken too.
+            "complaints_email": settings.MAILINTAKE_ADDRESS,
         },
     )
 
