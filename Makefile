@@ -26,7 +26,10 @@ demo: migrate
 
 # The worker (outbox, reminders) runs beside the web server and stops with it.
 run: demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (stop with Ctrl-C); mail goes to var/mail unless EMAIL_HOST is set"
+	@echo "Klachtbeheer on http://$(HOST):$(PORT)/ (another port: make run PORT=8001; stop with Ctrl-C)"
+	@echo "  staff:           http://$(HOST):$(PORT)/inloggen/  (demo logins above, password demo-klacht-2026)"
+	@echo "  complaint form:  http://$(HOST):$(PORT)/klacht/    procedure: http://$(HOST):$(PORT)/klachtenprocedure/"
+	@echo "  data directory:  $(CURDIR)/var  (mail goes to var/mail unless EMAIL_HOST is set)"
 	@$(BIN)/klachtbeheer worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/klachtbeheer runserver $(HOST):$(PORT)

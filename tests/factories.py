@@ -201,7 +201,12 @@ def take_step(step: Step, complaint: Complaint, *, actor, **overrides) -> Compla
         kwargs = {"at": now + dt.timedelta(days=2), "location": "Kantoor Baarn"} | overrides
         services.complaint_plan_meeting(actor=actor, reference=ref, **kwargs)
     elif step == Step.HOLD_MEETING:
-        kwargs = {"held_on": today(), "report": "Gesprek gevoerd, verslag opgesteld."} | overrides
+        # The path plans the meeting two days ahead and holds it today: moved earlier.
+        kwargs = {
+            "held_on": today(),
+            "report": "Gesprek gevoerd, verslag opgesteld.",
+            "moved_earlier": True,
+        } | overrides
         services.complaint_hold_meeting(actor=actor, reference=ref, **kwargs)
     elif step == Step.WAIVE_MEETING:
         kwargs = {"reason": "De klager wil geen gesprek."} | overrides

@@ -147,7 +147,7 @@ def test_step_form_walks_a_complaint_to_closed(client, demo):
         "record_verdict",
         {"verdict": "founded", "reasons": "Klopt.", "measures": "Nieuwe planning\nExcuses"},
     )
-    post("send_decision", {"sent_on": today})
+    post("send_decision", {"how": "now"})
     post("close", {})
     complaint.refresh_from_db()
     assert complaint.state == State.CLOSED

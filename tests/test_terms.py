@@ -436,7 +436,8 @@ def test_registered_complaint_terms(world, received, contact_act_by, settle_act_
     assert result.contact.deadline.act_by == contact_act_by
     assert result.settle.deadline.act_by == settle_act_by
     assert result.contact.status == TermStatus.OPEN
-    assert result.contact.words == "7 days left"
+    # Counted to the act-by date (issue 14.5): "4 days left" when that is a Thursday.
+    assert result.contact.words == f"{(contact_act_by - received).days} days left"
     assert result.next is result.contact
 
 
@@ -608,3 +609,13 @@ def test_the_stored_next_term_is_the_same_on_every_day():
     assert owed.settle.deadline.due == UNTIL
     assert terms.next_due_on(_facts(settled_on=D(2026, 3, 27))) is None
     assert terms.next_due_on(_facts(applies=False)) is None
+
+
+def test_the_words_count_to_the_act_by_date_not_to_a_sunday():
+    """Issue 14.5: due on Sunday 14 June, act by Friday 12 June: on Tuesday 9 June that is
+    three days, not five; after the act-by date it is 'today' until the term has passed."""
+    due = D(2026, 6, 14)
+    assert _state(due, today=D(2026, 6, 9)).words == "3 days left"
+    assert _state(due, today=D(2026, 6, 12)).words == "today"
+    assert _state(due, today=D(2026, 6, 13)).words == "today"
+    assert _state(due, today=D(2026, 6, 15)).words == "1 day late"

@@ -545,3 +545,13 @@ def test_register_refuses_a_person_concerned_who_is_not_a_manager(world):
     with pytest.raises(ProcedureError) as error:
         ComplaintFactory(manager_concerned=world.staff)
     assert error.value.code == "bad_manager"
+
+
+def test_a_meeting_cannot_be_recorded_before_its_planned_date_without_a_word(world):
+    """Issue 14.5: planned for a later day, held earlier only when it was moved earlier."""
+    complaint = ComplaintFactory(state=State.MEETING_PLANNED)
+    _refused("held_before_planned", Step.HOLD_MEETING, complaint, actor=world.qm,
+             held_on=today(), moved_earlier=False)  # fmt: skip
+    complaint = take_step(Step.HOLD_MEETING, complaint, actor=world.qm, moved_earlier=True)
+    event = complaint.events.get(kind="meeting_held")
+    assert event.data["planned_for"] > event.data["on"]

@@ -12,9 +12,10 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.core import mailauth
+from klachtbeheer.datadir import data_dir
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("KLACHTBEHEER_DATA_DIR", Path.cwd() / "var")).resolve()
+DATA_DIR = data_dir()  # KLACHTBEHEER_DATA_DIR, else the checkout's var/ (klachtbeheer.datadir)
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -316,6 +317,7 @@ DATABASE_RETRY_AFTER_SECONDS = int(os.environ.get("DATABASE_RETRY_AFTER_SECONDS"
 INTAKE_MIN_FILL_SECONDS = int(os.environ.get("INTAKE_MIN_FILL_SECONDS", "5"))
 INTAKE_SUBMISSIONS_PER_HOUR = int(os.environ.get("INTAKE_SUBMISSIONS_PER_HOUR", "5"))
 INTAKE_STATUS_VIEWS_PER_HOUR = int(os.environ.get("INTAKE_STATUS_VIEWS_PER_HOUR", "60"))
+INTAKE_LINK_AGAIN_PER_HOUR = int(os.environ.get("INTAKE_LINK_AGAIN_PER_HOUR", "5"))
 INTAKE_API_SUBMISSIONS_PER_HOUR = int(os.environ.get("INTAKE_API_SUBMISSIONS_PER_HOUR", "60"))
 INTAKE_STATUS_LINK_DAYS = int(os.environ.get("INTAKE_STATUS_LINK_DAYS", "365"))
 INTAKE_STAFF_TOKEN_DAYS = int(os.environ.get("INTAKE_STAFF_TOKEN_DAYS", "90"))

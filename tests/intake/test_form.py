@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from klachtbeheer.complaints.models import Attachment, Complaint, EventKind
+from klachtbeheer.complaints.models import Attachment, Complaint, EventKind, StatusLink
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.core.models import AuditEntry
-from klachtbeheer.intake.models import StatusLink, Submission, SubmissionState, Upload
+from klachtbeheer.intake.models import Submission, SubmissionState, Upload
 from klachtbeheer.letters.models import LetterDue
 from tests.intake.conftest import PDF_BYTES, form_data, upload
 
@@ -49,9 +49,10 @@ def test_a_clean_submission_is_registered_routed_and_owes_an_acknowledgement(cli
     assert complaint.reference in html
     token = page.context["received"]["token"]
     assert len(token) >= 22  # at least 128 bits
-    assert StatusLink.objects.filter(complaint=complaint).count() == 1
+    # One for the confirmation page, one minted for the acknowledgement letter.
+    assert StatusLink.objects.filter(complaint=complaint).count() == 2
     assert not StatusLink.objects.filter(token_hash=token).exists()  # only the hash is stored
-    status = client.get(reverse("intake:status", kwargs={"token": token}))
+    status = client.get(reverse("intake:status", kwargs={"token": token}), follow=True)
     assert status.status_code == 200
     assert complaint.reference in status.content.decode()
 
@@ -132,7 +133,7 @@ def test_spam_goes_to_review_and_accepting_keeps_the_date_of_receipt(client, wor
     received = client.get(reverse("intake:received"))
     token = received.context["received"]["token"]
     assert "eerst door een collega" in received.content.decode() or received.status_code == 200
-    status = client.get(reverse("intake:status", kwargs={"token": token}))
+    status = client.get(reverse("intake:status", kwargs={"token": token}), follow=True)
     assert status.status_code == 200
     assert "Wordt gecontroleerd" in status.content.decode()
 
@@ -152,7 +153,7 @@ def test_spam_goes_to_review_and_accepting_keeps_the_date_of_receipt(client, wor
     submission.refresh_from_db()
     assert submission.state == SubmissionState.ACCEPTED and submission.data == {}
     client.logout()
-    status = client.get(reverse("intake:status", kwargs={"token": token}))
+    status = client.get(reverse("intake:status", kwargs={"token": token}), follow=True)
     assert complaint.reference in status.content.decode()
 
 

@@ -8,11 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from klachtbeheer.complaints.models import Attachment, Complaint, EventKind
+from klachtbeheer.complaints.models import Attachment, Complaint, EventKind, StatusLink
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.intake import services
-from klachtbeheer.intake.models import StatusLink
 from klachtbeheer.letters.services import outbox_deliver_due
 from klachtbeheer.reporting.models import SatisfactionResponse
 from tests.factories import ComplaintFactory, take_step
@@ -27,10 +26,21 @@ def file_complaint(client, **overrides) -> str:
     return client.get(reverse("intake:received")).context["received"]["token"]
 
 
+STATUS = "/klacht/status/"
+
+
+def enter(client, token: str) -> str:
+    """Open the link as from the e-mail: it is swapped for the session; the page's address."""
+    response = client.get(reverse("intake:status", kwargs={"token": token}))
+    assert response.status_code == 302
+    assert response["Location"] == STATUS == reverse("intake:status_home")
+    return response["Location"]
+
+
 def test_status_page_shows_state_terms_and_letters_in_plain_language(client, world, settings):
     token = file_complaint(client)
     complaint = Complaint.objects.get()
-    url = reverse("intake:status", kwargs={"token": token})
+    url = enter(client, token)
     html = client.get(url).content.decode()
     assert "We hebben uw klacht ontvangen" in html
     assert "Uiterlijk" in html  # contact and decision terms as dates
@@ -47,22 +57,22 @@ def test_status_page_shows_state_terms_and_letters_in_plain_language(client, wor
     assert "verstuurd op" in html
     letter = response.context["view"].letters[0]
     assert letter.kind == "acknowledgement"
-    pdf = client.get(reverse("intake:status_letter", kwargs={"token": token, "uid": letter.uid}))
+    pdf = client.get(reverse("intake:status_letter", kwargs={"uid": letter.uid}))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert "ontvangstbevestiging.pdf" in pdf["Content-Disposition"]  # a Dutch file name
     # Only through this complaint's link.
     other = file_complaint(client, email="b@example.nl", altcha=solved())
-    response = client.get(
-        reverse("intake:status_letter", kwargs={"token": other, "uid": letter.uid})
-    )
+    enter(client, other)
+    response = client.get(reverse("intake:status_letter", kwargs={"uid": letter.uid}))
     assert response.status_code == 404
 
 
 def test_adding_information_writes_a_timeline_entry_and_an_audit_row(client, world):
     token = file_complaint(client)
     complaint = Complaint.objects.get()
-    url = reverse("intake:status", kwargs={"token": token})
+    url = enter(client, token)
     response = client.post(
         url,
         {
@@ -87,7 +97,7 @@ def test_adding_information_writes_a_timeline_entry_and_an_audit_row(client, wor
 
 def test_an_empty_addition_is_an_error_not_an_entry(client, world):
     token = file_complaint(client)
-    url = reverse("intake:status", kwargs={"token": token})
+    url = enter(client, token)
     response = client.post(url, {"text": "", "draft": "s" * 32, "action": "submit"})
     assert response.status_code == 400
     html = response.content.decode()
@@ -117,7 +127,7 @@ def test_a_link_expires_90_days_after_settlement(client, world):
 
 def test_a_held_submission_shows_it_is_being_checked_and_takes_no_additions(client, world):
     token = file_complaint(client, altcha="")
-    url = reverse("intake:status", kwargs={"token": token})
+    url = enter(client, token)
     html = client.get(url).content.decode()
     assert "Wordt gecontroleerd" in html
     assert "Informatie aanvullen" not in html
@@ -126,7 +136,9 @@ def test_a_held_submission_shows_it_is_being_checked_and_takes_no_additions(clie
 
 def test_status_pages_are_not_cached_or_indexed(client, world):
     token = file_complaint(client)
-    response = client.get(reverse("intake:status", kwargs={"token": token}))
+    entered = client.get(reverse("intake:status", kwargs={"token": token}))
+    assert entered["Referrer-Policy"] == "no-referrer"
+    response = client.get(STATUS)
     assert "no-store" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex"
 
@@ -149,8 +161,8 @@ def test_closed_complaint_asks_for_satisfaction_on_the_status_page(client, world
     """P5.2: after closing, the status page carries the short survey; an answer is kept once."""
     complaint = ComplaintFactory(closed=True)
     token = services.status_link_create(actor=world.qm, complaint=complaint)
-    status_url = reverse("intake:status", kwargs={"token": token})
-    survey_url = reverse("intake:status_survey", kwargs={"token": token})
+    status_url = enter(client, token)
+    survey_url = reverse("intake:status_survey")
     html = client.get(status_url).content.decode()
     assert f'action="{survey_url}"' in html
     assert 'name="score"' in html
@@ -160,11 +172,14 @@ def test_closed_complaint_asks_for_satisfaction_on_the_status_page(client, world
     assert answered.status_code == 302
     answer = SatisfactionResponse.objects.get(complaint=complaint)
     assert answer.flagged
+    thanks = client.get(survey_url).content.decode()
+    assert "kb-public" in thanks  # the thank-you page keeps the complainant's layout
     assert 'name="score"' not in client.get(status_url).content.decode()
-    assert client.get(reverse("intake:status_survey", kwargs={"token": "nope"})).status_code == 404
+    client.cookies.clear()
+    assert client.get(survey_url).status_code == 404
 
 
 def test_open_complaint_has_no_survey(client, world):
     token = file_complaint(client)
-    html = client.get(reverse("intake:status", kwargs={"token": token})).content.decode()
+    html = client.get(enter(client, token)).content.decode()
     assert 'name="score"' not in html

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from klachtbeheer.complaints.models import EventKind, LetterKind
 from klachtbeheer.complaints.workflow import State
+from klachtbeheer.intake.selectors import status_for
 from klachtbeheer.letters import services
 from klachtbeheer.letters.constants import MessageStatus
 from klachtbeheer.letters.models import Letter, OutgoingMessage
@@ -34,13 +37,17 @@ def test_a_letter_arrives_with_headers_text_and_pdf(world, smtp):
     assert "Geachte A. Jansen," in body
     assert f"Uw klacht heeft het kenmerk {complaint.reference}" in body
     assert "In de bijlage vindt u deze brief als PDF." in body
+    # The complainant's own status link, in the e-mail and in the PDF (issue 14).
+    link = re.search(r"https?://\S+/klacht/status/[A-Za-z0-9_-]{43}/", body).group(0)
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_filename() == f"{complaint.reference}-acknowledgement.pdf"
+    assert attachment.get_filename() == f"{complaint.reference}-ontvangstbevestiging.pdf"
     pdf = attachment.get_content()
     letter = Letter.objects.get(complaint=complaint)
     assert pdf == letter.pdf.open("rb").read()
     assert "Ontvangstbevestiging van uw klacht" in pdf_text(pdf)
+    assert link.rsplit("/", 2)[-2] in pdf_text(pdf).replace("\n", "")
+    assert status_for(link.rsplit("/", 2)[-2]).complaint == complaint
 
     message.refresh_from_db()
     letter.refresh_from_db()

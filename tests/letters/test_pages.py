@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from klachtbeheer.complaints.models import Complaint, LetterKind
 from klachtbeheer.complaints.workflow import State, Step
+from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import selectors, services
 from klachtbeheer.letters.models import Letter, OutgoingMessage
 from klachtbeheer.letters.views import letter_file_response
@@ -54,7 +55,7 @@ def test_the_decision_step_shows_the_letter_and_sends_it(world, client):
     page = client.get(url).content.decode()
     assert "Beslissing op uw klacht" in page
     assert "dit is precies wat de klager ontvangt" in page
-    response = client.post(url, {"sent_on": timezone.localdate().isoformat()})
+    response = client.post(url, {"how": "now"})
     assert response.status_code == 302
     complaint.refresh_from_db()
     assert complaint.state == State.DECISION_SENT
@@ -68,7 +69,7 @@ def test_the_decision_step_says_why_it_cannot_make_the_letter(world, client):
     url = reverse("complaints:step", args=[complaint.reference, Step.SEND_DECISION.value])
     page = client.get(url).content.decode()
     assert "De beslissingsbrief kan niet worden gemaakt" in page
-    response = client.post(url, {"sent_on": timezone.localdate().isoformat()})
+    response = client.post(url, {"how": "now"})
     assert response.status_code == 400
     assert "motivering" in response.content.decode()
 
@@ -176,3 +177,64 @@ def test_the_outbox_hides_a_message_that_names_a_complaint_about_the_viewer(worl
     with pytest.raises(ProcedureError) as refused:
         services.message_retry(actor=world.qm, token=digest.token)
     assert refused.value.code == "no_such_message"
+
+
+def test_sending_the_decision_is_dated_today_and_a_typed_date_is_refused(world, client):
+    """Issue 14.3: sending now takes the clock's date; no back-dating through this action."""
+    complaint = ComplaintFactory(state=State.DECIDED)
+    client.force_login(world.qm)
+    url = reverse("complaints:step", args=[complaint.reference, Step.SEND_DECISION.value])
+    page = client.get(url).content.decode()
+    assert "Beslissing versturen" in page  # named for what it does
+    assert "Eerder verstuurde brief vastleggen" in page  # the other action, apart
+    with pytest.raises(ProcedureError) as refused:
+        take_step(
+            Step.SEND_DECISION,
+            complaint,
+            actor=world.qm,
+            sent_on=timezone.localdate() - dt.timedelta(days=1),
+        )
+    assert refused.value.code in {"sent_now_is_today", "sent_before_verdict"}
+    assert not Letter.objects.filter(complaint=complaint, kind=LetterKind.DECISION).exists()
+
+
+def test_recording_a_letter_sent_earlier_needs_date_and_how_and_sends_nothing(world, client):
+    complaint = ComplaintFactory(state=State.DECIDED)
+    client.force_login(world.qm)
+    url = reverse("complaints:step", args=[complaint.reference, Step.SEND_DECISION.value])
+    missing = client.post(url, {"how": "earlier"})
+    assert missing.status_code == 400
+    html = missing.content.decode()
+    assert "Vul de datum in waarop de beslissingsbrief is verstuurd" in html
+    assert "Vul in hoe en door wie de beslissingsbrief is verstuurd" in html
+    complaint.refresh_from_db()
+    response = client.post(
+        url,
+        {
+            "how": "earlier",
+            "sent_on": complaint.decided_on.isoformat(),
+            "note": "Bij het gesprek overhandigd.",
+        },
+    )
+    assert response.status_code == 302
+    complaint.refresh_from_db()
+    assert complaint.state == State.DECISION_SENT
+    assert complaint.settled_on == complaint.decided_on
+    assert not Letter.objects.filter(complaint=complaint, kind=LetterKind.DECISION).exists()
+    event = complaint.events.get(kind="decision_sent")
+    assert event.data["sent_earlier"] is True and event.text == "Bij het gesprek overhandigd."
+    assert owed(complaint, LetterKind.DECISION).sent_on == complaint.decided_on
+
+
+def test_a_letter_sent_earlier_cannot_be_dated_before_the_verdict(world):
+    complaint = ComplaintFactory(state=State.DECIDED)
+    with pytest.raises(ProcedureError) as refused:
+        take_step(
+            Step.SEND_DECISION,
+            complaint,
+            actor=world.qm,
+            sent_on=complaint.decided_on - dt.timedelta(days=1),
+            sent_earlier=True,
+            note="Per post.",
+        )
+    assert refused.value.code in {"sent_before_verdict", "date_before_receipt"}

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from klachtbeheer.complaints import services, steps
@@ -131,6 +132,38 @@ def detail_view(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+# What a step did, in words, for the message after it (not the step's name).
+RESULT_MESSAGES = {
+    Step.ACCEPT: gettext_lazy(
+        "The complaint is now being handled. Contact the complainant within a week."
+    ),
+    Step.REJECT: gettext_lazy(
+        "Recorded as not a complaint. The answer to the sender is ready to send."
+    ),
+    Step.LOG_CONTACT_ATTEMPT: gettext_lazy("The contact attempt is on the timeline."),
+    Step.RECORD_CONTACT: gettext_lazy("The contact with the complainant is recorded."),
+    Step.WITHDRAW: gettext_lazy("The complaint is withdrawn. The confirmation is ready to send."),
+    Step.PLAN_MEETING: gettext_lazy("The meeting is planned. The invitation is ready to send."),
+    Step.HOLD_MEETING: gettext_lazy("The meeting and its report are recorded."),
+    Step.WAIVE_MEETING: gettext_lazy("Recorded that there is no meeting."),
+    Step.RECORD_VERDICT: gettext_lazy("The verdict is recorded. Next: send the decision."),
+    Step.SEND_DECISION: gettext_lazy("The decision letter is on its way to the complainant."),
+    Step.CLOSE: gettext_lazy("The complaint is closed."),
+    Step.REOPEN: gettext_lazy("The complaint is reopened."),
+    Step.EXTEND: gettext_lazy("The term is extended. The notice is ready to send."),
+    Step.REASSIGN: gettext_lazy("The complaint has a new handler."),
+    Step.SET_PERSON_CONCERNED: gettext_lazy("The person concerned is recorded."),
+    Step.ADD_NOTE: gettext_lazy("The note is on the timeline."),
+    Step.ADD_ATTACHMENT: gettext_lazy("The file is added."),
+}
+
+
+def _result_message(step: Step, arguments: dict) -> str:
+    if step == Step.SEND_DECISION and arguments.get("sent_earlier"):
+        return str(_("The decision letter sent earlier is recorded."))
+    return str(RESULT_MESSAGES.get(step, _("Done.")))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
@@ -154,7 +187,7 @@ def step_view(request: HttpRequest, reference: str, step: str) -> HttpResponse:
         except ProcedureError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Saved: %(step)s.") % {"step": the_step.label})
+            messages.success(request, str(_result_message(the_step, form.service_arguments())))
             # A step that owes a letter goes on to that letter, to check and send it.
             return redirect(letter_selectors.letter_to_review_url(complaint, the_step) or complaint)
     refused = steps.refusal(request.user, complaint, the_step)
@@ -184,6 +217,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
                 complainant=services.ComplainantData(
                     complainant_type=data["complainant_type"],
                     name=data["name"],
+                    form_of_address=data.get("form_of_address") or "",
                     organisation=data["organisation"],
                     email=data["email"],
                     phone=data["phone"],

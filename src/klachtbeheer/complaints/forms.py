@@ -11,6 +11,7 @@ from klachtbeheer.complaints.models import (
     Channel,
     ComplainantType,
     ContactChannel,
+    FormOfAddress,
     Verdict,
 )
 from klachtbeheer.complaints.registry import input_for
@@ -126,6 +127,16 @@ class RegisterComplaintForm(StaffForm):
         widget=forms.RadioSelect,
     )
     name = forms.CharField(label=_("Name of the complainant"), max_length=200)
+    form_of_address = forms.ChoiceField(
+        label=_("Form of address in letters"),
+        choices=[
+            (FormOfAddress.MRS, _("Geachte mevrouw …")),
+            (FormOfAddress.MR, _("Geachte heer …")),
+            (FormOfAddress.NEUTRAL, _("Neutral: the full name")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
     organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
     email = forms.EmailField(label=_("E-mail address"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
@@ -357,6 +368,11 @@ class HoldMeetingForm(StaffForm):
 
     held_on = forms.DateField(label=_("Date of the meeting"), widget=DateInput())
     report = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 8}))
+    moved_earlier = forms.BooleanField(
+        label=_("The meeting was moved earlier"),
+        help_text=_("Only when it took place before the date it was planned for."),
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -411,6 +427,8 @@ class VerdictForm(StaffForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    # Needed unless "No measures" is ticked: not marked "(optional)" (issue 14.5).
+    measures.either_or = True
     measure_owner = UserChoiceField(
         label=_("Who carries out the measures"),
         queryset=get_user_model().objects.none(),
@@ -481,20 +499,60 @@ class VerdictForm(StaffForm):
         }
 
 
+SEND_NOW = "now"
+SENT_EARLIER = "earlier"
+
+
 @input_for(Step.SEND_DECISION)
 class SendDecisionForm(StaffForm):
+    """Two actions: send the letter now, or record one sent earlier (with date and how)."""
+
     error_texts = {
-        "sent_on": {
-            "required": _("Enter the date the decision letter was sent."),
-            "invalid": _("Enter the date the decision letter was sent as a real date."),
+        "how": {
+            "required": _("Choose: send the decision letter now, or record one sent earlier."),
+            "invalid_choice": _(
+                "Choose: send the decision letter now, or record one sent earlier."
+            ),
         },
+        "sent_on": {"invalid": _("Enter the date the decision letter was sent as a real date.")},
+        "note": {"max_length": _("Keep it to 2,000 characters.")},
     }
 
-    sent_on = forms.DateField(label=_("Date the decision letter was sent"), widget=DateInput())
+    how = forms.ChoiceField(
+        label=_("What do you want to do?"),
+        choices=[
+            (SEND_NOW, _("Send the decision letter now")),
+            (SENT_EARLIER, _("Record a decision letter that was sent earlier")),
+        ],
+    )
+    sent_on = forms.DateField(
+        label=_("Date the letter was sent"),
+        help_text=_("Not before the verdict, not after today."),
+        widget=DateInput(),
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("How and by whom was it sent?"),
+        help_text=_("For example: by hand at the meeting, by Karin Visser."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial.setdefault("sent_on", clock.today())
+    def clean(self):
+        data = super().clean()
+        if data.get("how") == SENT_EARLIER:
+            if not data.get("sent_on") and "sent_on" not in self.errors:
+                self.add_error("sent_on", _("Enter the date the decision letter was sent."))
+            if not (data.get("note") or "").strip():
+                self.add_error("note", _("Say how and by whom the decision letter was sent."))
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        if data["how"] == SEND_NOW:
+            return {}
+        return {"sent_on": data["sent_on"], "sent_earlier": True, "note": data["note"]}
 
 
 @input_for(Step.ACCEPT)

@@ -37,6 +37,14 @@ class Verdict(models.TextChoices):
     UNFOUNDED = "unfounded", _("Unfounded")
 
 
+class FormOfAddress(models.TextChoices):
+    """How the complainant wants to be addressed in letters; blank is the neutral form."""
+
+    NEUTRAL = "", _("Neutral (first name and surname)")
+    MRS = "mevrouw", _("Mrs (mevrouw)")
+    MR = "heer", _("Mr (de heer)")
+
+
 class ContactChannel(models.TextChoices):
     PHONE = "phone", _("Phone")
     IN_PERSON = "in_person", _("In person")
@@ -93,6 +101,14 @@ class Complaint(models.Model):
         _("complainant type"), max_length=32, choices=ComplainantType.choices
     )
     complainant_name = models.CharField(_("name"), max_length=200)
+    form_of_address = models.CharField(
+        _("form of address"),
+        max_length=10,
+        choices=FormOfAddress.choices,
+        blank=True,
+        default=FormOfAddress.NEUTRAL,
+        help_text=_("How letters address the complainant: “Geachte mevrouw Van Dijk,”."),
+    )
     complainant_organisation = models.CharField(_("organisation"), max_length=200, blank=True)
     complainant_email = models.EmailField(_("e-mail address"), blank=True)
     complainant_phone = models.CharField(_("phone number"), max_length=30, blank=True)
@@ -429,3 +445,31 @@ class AccessLog(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.user_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class StatusLink(models.Model):
+    """The complainant's unguessable link to the status page; only its SHA-256 is stored.
+
+    Minted by `complaints.status_links` (the form's confirmation, the
+    acknowledgement letter, "send me my link again"); a link without a complaint
+    belongs to a form submission held for review (intake's `Submission.status_link`).
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    complaint = models.ForeignKey(
+        Complaint,
+        verbose_name=_("complaint"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="status_links",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("status link")
+        verbose_name_plural = _("status links")
+
+    def __str__(self) -> str:
+        return f"status link {self.pk}"

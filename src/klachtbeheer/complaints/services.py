@@ -30,6 +30,7 @@ from klachtbeheer.complaints.models import (
     ContactChannel,
     Event,
     EventKind,
+    FormOfAddress,
     Measure,
     Verdict,
 )
@@ -258,6 +259,7 @@ def _store_attachment(
 class ComplainantData:
     complainant_type: str
     name: str
+    form_of_address: str = ""
     organisation: str = ""
     email: str = ""
     phone: str = ""
@@ -319,6 +321,11 @@ def complaint_register(
         channel=channel,
         complainant_type=complainant.complainant_type,
         complainant_name=name,
+        form_of_address=(
+            complainant.form_of_address
+            if complainant.form_of_address in FormOfAddress.values
+            else FormOfAddress.NEUTRAL
+        ),
         complainant_organisation=complainant.organisation.strip(),
         complainant_email=complainant.email.strip().lower(),
         complainant_phone=complainant.phone.strip(),
@@ -474,7 +481,10 @@ def complaint_reject(*, actor, reference: str, reason: str) -> Complaint:
     reason = _require_text(reason, "reason", _("Say why this is not a complaint."))
     complaint.settled_on = clock.today()
     complaint.closed_on = clock.today()
-    return _commit_step(complaint, actor=actor, step=Step.REJECT, text=reason)
+    # The answer to the complainant says why (P1.2): the reason goes into the letter.
+    return _commit_step(
+        complaint, actor=actor, step=Step.REJECT, text=reason, letter_data={"reason": reason}
+    )
 
 
 # --- contact (P3.3, P3.4) --------------------------------------------------
@@ -556,17 +566,26 @@ def complaint_plan_meeting(*, actor, reference: str, at: dt.datetime, location: 
 
 @implements(Step.HOLD_MEETING)
 @transaction.atomic(durable=True)
-def complaint_hold_meeting(*, actor, reference: str, held_on: dt.date, report: str) -> Complaint:
+def complaint_hold_meeting(
+    *, actor, reference: str, held_on: dt.date, report: str, moved_earlier: bool = False
+) -> Complaint:
     complaint = _lock(actor, reference, Step.HOLD_MEETING)
     report = _require_text(report, "report", _("Write the report of the meeting."))
     _require_date_in_procedure(complaint, held_on, _("the meeting"))
-    return _commit_step(
-        complaint,
-        actor=actor,
-        step=Step.HOLD_MEETING,
-        text=report,
-        data={"on": held_on.isoformat()},
-    )
+    planned = complaint.meeting_at and timezone.localtime(complaint.meeting_at).date()
+    data = {"on": held_on.isoformat()}
+    if planned and held_on < planned:
+        if not moved_earlier:
+            raise ProcedureError(
+                "held_before_planned",
+                _(
+                    "The meeting was planned for %(planned)s, after this date. If it was "
+                    "moved earlier, tick “The meeting was moved earlier”."
+                ),
+                planned=f"{planned:%d-%m-%Y}",
+            )
+        data["planned_for"] = planned.isoformat()  # the timeline says it was moved
+    return _commit_step(complaint, actor=actor, step=Step.HOLD_MEETING, text=report, data=data)
 
 
 @implements(Step.WAIVE_MEETING)
@@ -673,21 +692,55 @@ def complaint_record_verdict(
 
 @implements(Step.SEND_DECISION)
 @transaction.atomic(durable=True)
-def complaint_send_decision(*, actor, reference: str, sent_on: dt.date) -> Complaint:
+def complaint_send_decision(
+    *,
+    actor,
+    reference: str,
+    sent_on: dt.date | None = None,
+    sent_earlier: bool = False,
+    note: str = "",
+) -> Complaint:
+    """Send the decision letter now, or record one that already went out (P3.7).
+
+    Two actions, never mixed: sending makes the letter and sends it today (its
+    date is the clock's, not typed in); recording a letter sent earlier, outside
+    the system, needs its date and how it was sent, and makes no letter. Either
+    date lies between the verdict and today, so a back-dated record can never
+    place the settlement before the verdict.
+    """
     complaint = _lock(actor, reference, Step.SEND_DECISION)
+    today = clock.today()
+    if sent_earlier and sent_on is None:
+        raise ProcedureError("sent_on_required", _("Enter the date the decision letter was sent."))
+    sent_on = sent_on or today
     _require_date_in_procedure(complaint, sent_on, _("sending"))
     if complaint.decided_on and sent_on < complaint.decided_on:
         raise ProcedureError(
             "sent_before_verdict", _("The decision cannot be sent before the verdict.")
         )
+    if not sent_earlier and sent_on != today:
+        raise ProcedureError(
+            "sent_now_is_today",
+            _("A letter sent now is dated today. To record a letter sent earlier, choose that."),
+        )
+    note = (note or "").strip()
+    if sent_earlier and not note:
+        raise ProcedureError(
+            "how_sent_required", _("Say how and by whom the decision letter was sent.")
+        )
     complaint.settled_on = sent_on
+    data: dict[str, Any] = {"sent_on": sent_on.isoformat()}
+    if sent_earlier:
+        data["sent_earlier"] = True
     # P3.7, P4: the letters app makes the letter, with its outbox row, in this
-    # transaction (it refuses without verdict, reasons, measures or "none").
+    # transaction (it refuses without verdict, reasons, measures or "none"); for a
+    # letter sent earlier it records the owed letter as sent on that date.
     return _commit_step(
         complaint,
         actor=actor,
         step=Step.SEND_DECISION,
-        data={"sent_on": sent_on.isoformat()},
+        text=note,
+        data=data,
         internal=False,
     )
 

@@ -145,9 +145,14 @@ class TermState:
         if self.days_left < 0:
             late = -self.days_left
             return ngettext("%(n)d day late", "%(n)d days late", late) % {"n": late}
-        if self.days_left == 0:
+        left = self.days_left
+        if self.deadline is not None and self.deadline.act_by < self.deadline.due:
+            # Counted to the last working day the work can be done, not to a weekend day.
+            to_act = left - (self.deadline.due - self.deadline.act_by).days
+            left = max(to_act, 0)
+        if left == 0:
             return _("today")
-        return ngettext("%(n)d day left", "%(n)d days left", self.days_left) % {"n": self.days_left}
+        return ngettext("%(n)d day left", "%(n)d days left", left) % {"n": left}
 
 
 def term_state(

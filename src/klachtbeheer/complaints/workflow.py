@@ -35,7 +35,7 @@ class Step(models.TextChoices):
     HOLD_MEETING = "hold_meeting", _("Report on the meeting")
     WAIVE_MEETING = "waive_meeting", _("No meeting")
     RECORD_VERDICT = "record_verdict", _("Record the verdict")
-    SEND_DECISION = "send_decision", _("Decision sent")
+    SEND_DECISION = "send_decision", _("Send the decision")
     CLOSE = "close", _("Close")
     REOPEN = "reopen", _("Reopen")
     EXTEND = "extend", _("Extend the term")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from klachtbeheer.complaints import services
 from klachtbeheer.complaints.models import Channel, ComplainantType, ContactChannel, Verdict
 from klachtbeheer.core import clock
+from klachtbeheer.letters.models import LetterSettings
 from klachtbeheer.organisation.models import (
     ClosureDay,
     District,
@@ -139,6 +140,11 @@ def load_demo(*, seed: int = 2026, today: dt.date | None = None) -> int:
         organisation = Organisation.current()
         organisation.board_handler = users["directie"]
         organisation.save()
+        # Whom a complainant can ask: in the letterhead and at the foot of every letter.
+        letter_settings = LetterSettings.current()
+        letter_settings.phone = letter_settings.phone or "035 548 12 00"
+        letter_settings.email = letter_settings.email or "klachten@imk.example"
+        letter_settings.save()
         for name, manager, ranges in DISTRICTS:
             district, _ = District.objects.update_or_create(
                 name=name, defaults={"manager": users[manager]}
@@ -285,7 +291,16 @@ def _advance(reference, stage, received_on, today, qm, handler) -> None:
     )
     if stage == "decided":
         return
-    services.complaint_send_decision(actor=actor, reference=reference, sent_on=day(20))
+    if day(20) < today:  # history: a letter is only sent today, an earlier one is recorded
+        services.complaint_send_decision(
+            actor=actor,
+            reference=reference,
+            sent_on=day(20),
+            sent_earlier=True,
+            note="Met de post verstuurd door het secretariaat.",
+        )
+    else:
+        services.complaint_send_decision(actor=actor, reference=reference)
     if stage == "decision_sent":
         return
     services.complaint_close(actor=actor, reference=reference)

@@ -213,6 +213,7 @@ def register(request, payload: RegistrationIn, idempotency_key: IdempotencyKey =
             complainant=ComplainantData(
                 complainant_type=data["complainant_type"],
                 name=data["name"],
+                form_of_address=data.get("form_of_address") or "",
                 organisation=data["organisation"],
                 email=data["email"],
                 phone=data["phone"],

@@ -5,11 +5,13 @@ Messages say what to do ("Beschrijf uw klacht"), never "ongeldig" (UX.md 4).
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.complaints.models import ComplainantType
+from klachtbeheer.complaints.models import ComplainantType, FormOfAddress
 from klachtbeheer.intake.services import IntakeData
 from klachtbeheer.organisation.selectors import normalise_phone, normalise_postcode
 
@@ -78,6 +80,16 @@ class IntakeForm(PublicForm):
         label=_("Your name"),
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    form_of_address = forms.ChoiceField(
+        label=_("How shall we address you in letters?"),
+        choices=[
+            (FormOfAddress.MRS, _("Dear Mrs … (Geachte mevrouw …)")),
+            (FormOfAddress.MR, _("Dear Mr … (Geachte heer …)")),
+            (FormOfAddress.NEUTRAL, _("With my full name, without mrs or mr")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
     )
     organisation = forms.CharField(
         label=_("Name of your organisation"),
@@ -213,6 +225,7 @@ class IntakeForm(PublicForm):
         return IntakeData(
             complainant_type=data["complainant_type"],
             name=data["name"],
+            form_of_address=data.get("form_of_address") or "",
             organisation=data["organisation"].strip(),
             email=data["email"].strip(),
             phone=data["phone"],
@@ -239,6 +252,38 @@ class AddInformationForm(PublicForm):
         widget=forms.Textarea(attrs={"rows": 6, "data-counter-text": COUNTER_TEXT}),
         required=False,
     )
+
+
+class LinkAgainForm(PublicForm):
+    """ "Send me my link again": the e-mail address we have, and the reference if known."""
+
+    error_texts = {
+        "email": {
+            "required": _("Enter the e-mail address you gave with your complaint"),
+            "invalid": _("Enter an e-mail address in the right format, like name@example.nl"),
+        },
+    }
+
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        help_text=_("The address you gave with your complaint."),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+    reference = forms.CharField(
+        label=_("Reference of your complaint"),
+        help_text=_("For example KL-2026-00042. Without it we send a link for each complaint."),
+        max_length=20,
+        required=False,
+    )
+
+    def clean_reference(self):
+        value = self.cleaned_data["reference"].strip().upper()
+        if value and not re.fullmatch(r"KL-\d{4}-\d{1,6}", value):
+            raise forms.ValidationError(
+                _("Enter the reference as it is in our letter, like KL-2026-00042")
+            )
+        return value
 
 
 class ReviewForm(forms.Form):

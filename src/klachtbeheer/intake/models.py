@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.complaints.models import Complaint
+from klachtbeheer.complaints.models import Complaint, StatusLink
 from klachtbeheer.core import clock
 
 
@@ -120,6 +120,15 @@ class Submission(models.Model):
         related_name="+",
     )
     decision_note = models.TextField(_("review note"), blank=True)
+    # The link the form's confirmation gave; it points at the complaint once there is one.
+    status_link = models.OneToOneField(
+        StatusLink,
+        verbose_name=_("status link"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="submission",
+    )
 
     class Meta:
         verbose_name = _("submission")
@@ -168,43 +177,6 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return self.filename
-
-
-class StatusLink(models.Model):
-    """The complainant's unguessable link to the status page; only its hash is stored."""
-
-    token_hash = models.CharField(max_length=64, unique=True)
-    submission = models.ForeignKey(
-        Submission,
-        verbose_name=_("submission"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="status_links",
-    )
-    complaint = models.ForeignKey(
-        Complaint,
-        verbose_name=_("complaint"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="status_links",
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires at"))
-
-    class Meta:
-        verbose_name = _("status link")
-        verbose_name_plural = _("status links")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(submission__isnull=False) | Q(complaint__isnull=False),
-                name="statuslink_has_target",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"status link {self.pk}"
 
 
 class RateLimitSalt(models.Model):

@@ -10,12 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from klachtbeheer.complaints.models import Complaint, Event, EventKind
+from klachtbeheer.complaints.models import Complaint, Event, EventKind, StatusLink
 from klachtbeheer.complaints.selectors import ComplaintTerms, complaint_terms, work_calendar
+from klachtbeheer.complaints.status_links import status_link_hash
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.core import clock
-from klachtbeheer.intake.models import StatusLink, Submission, SubmissionState
-from klachtbeheer.intake.services import status_link_hash
+from klachtbeheer.intake.models import Submission, SubmissionState
 from klachtbeheer.letters.selectors import letters_sent_for
 from klachtbeheer.organisation.models import Organisation
 
@@ -146,14 +146,21 @@ def status_for(token: str) -> StatusView | None:
     """What the status page shows for `token`; None when unknown or expired."""
     if not token or len(token) > 100:
         return None
+    return status_for_hash(status_link_hash(token))
+
+
+def status_for_hash(token_hash: str) -> StatusView | None:
+    """`status_for` by the token's hash, as the status page keeps it in the session."""
+    if not token_hash:
+        return None
     link = (
         StatusLink.objects.select_related("submission", "complaint")
-        .filter(token_hash=status_link_hash(token))
+        .filter(token_hash=token_hash)
         .first()
     )
     if link is None:
         return None
-    submission = link.submission
+    submission = getattr(link, "submission", None)
     complaint = link.complaint
     if complaint is None and submission is not None and submission.complaint_id:
         complaint = submission.complaint

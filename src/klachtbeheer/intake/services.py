@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints import services as complaint_services
-from klachtbeheer.complaints.models import Channel, Complaint
+from klachtbeheer.complaints.models import Channel, Complaint, StatusLink
+from klachtbeheer.complaints.status_links import status_link_hash, status_link_mint
 from klachtbeheer.complaints.workflow import Step, next_state
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
@@ -32,11 +33,11 @@ from klachtbeheer.intake.models import (
     IntakeApiKey,
     Source,
     StaffToken,
-    StatusLink,
     Submission,
     SubmissionState,
     Upload,
 )
+from klachtbeheer.letters import services as letters_services
 from klachtbeheer.organisation.models import Role
 from klachtbeheer.organisation.selectors import role_of
 
@@ -55,6 +56,7 @@ class IntakeData:
     complainant_type: str
     name: str
     substantiation: str
+    form_of_address: str = ""
     organisation: str = ""
     email: str = ""
     phone: str = ""
@@ -70,6 +72,7 @@ class IntakeData:
         return complaint_services.ComplainantData(
             complainant_type=self.complainant_type,
             name=self.name,
+            form_of_address=self.form_of_address,
             organisation=self.organisation,
             email=self.email,
             phone=self.phone,
@@ -150,27 +153,36 @@ def _as_attachment(upload: Upload) -> UploadedFile:
 # --- status links --------------------------------------------------------------
 
 
-def _new_status_link(*, submission: Submission | None = None, complaint=None) -> str:
-    token = secrets.token_urlsafe(32)  # 256 bits
-    StatusLink.objects.create(
-        token_hash=_hash(token),
-        submission=submission,
-        complaint=complaint,
-        expires_at=clock.now() + dt.timedelta(days=settings.INTAKE_STATUS_LINK_DAYS),
-    )
-    return token
-
-
 @transaction.atomic(durable=True)
 def status_link_create(*, actor, complaint: Complaint) -> str:
     """A new status link for a complaint registered by staff (e.g. to print in a letter)."""
-    token = _new_status_link(complaint=complaint)
+    _link, token = status_link_mint(complaint)
     audit(actor=actor, action=AuditAction.COMPLAINT_STATUS_LINK, target=complaint)
     return token
 
 
-def status_link_hash(token: str) -> str:
-    return _hash(token)
+@transaction.atomic(durable=True)
+def status_link_send_again(*, email: str, reference: str = "") -> int:
+    """ "Send me my link again": a fresh link by e-mail to the address on file (P2.1).
+
+    Only to the complainant's own address, for complaints whose link would still
+    work; nothing is said to the visitor about whether anything matched. Returns
+    how many messages were queued (for the tests, never for the page).
+    """
+    email = (email or "").strip().lower()
+    if not email:
+        return 0
+    complaints = Complaint.objects.filter(complainant_email=email).order_by("-received_on")
+    if reference:
+        complaints = complaints.filter(reference=reference.strip().upper())
+    cutoff = clock.today() - dt.timedelta(days=90)
+    queued = 0
+    for complaint in complaints.exclude(settled_on__lt=cutoff)[:5]:
+        _link, token = status_link_mint(complaint)
+        letters_services.status_link_message_queue(complaint=complaint, token=token)
+        audit(actor=None, action=AuditAction.COMPLAINT_STATUS_LINK, target=complaint, again=True)
+        queued += 1
+    return queued
 
 
 # --- receiving -----------------------------------------------------------------
@@ -241,11 +253,11 @@ def submission_receive(
         "spam_reasons": list(spam_reasons),
     }
     if spam_reasons:
+        link, token = status_link_mint(None)
         submission = Submission.objects.create(
-            **fields, state=SubmissionState.PENDING, data=asdict(data)
+            **fields, state=SubmissionState.PENDING, data=asdict(data), status_link=link
         )
         Upload.objects.filter(pk__in=[u.pk for u in uploads]).update(submission=submission)
-        token = _new_status_link(submission=submission)
         if record_hits is not None:
             record_hits()
         audit(
@@ -261,9 +273,11 @@ def submission_receive(
 
     def before_number(complaint: Complaint) -> None:
         # Written with the complaint, before its number: nothing here waits on the counter.
+        link, token = status_link_mint(complaint)
         submission.complaint = complaint
+        submission.status_link = link
         submission.save(force_insert=True)
-        tokens.append(_new_status_link(submission=submission, complaint=complaint))
+        tokens.append(token)
         if record_hits is not None:
             record_hits()
 
@@ -318,7 +332,8 @@ def submission_accept(*, actor, submission_id: int, note: str = "") -> Complaint
     submission.decided_by = actor
     submission.decision_note = note.strip()
     submission.save()
-    StatusLink.objects.filter(submission=submission).update(complaint=complaint)
+    if submission.status_link_id:
+        StatusLink.objects.filter(pk=submission.status_link_id).update(complaint=complaint)
     audit(
         actor=actor,
         action=AuditAction.INTAKE_ACCEPTED,
@@ -357,15 +372,21 @@ def submission_reject(*, actor, submission_id: int, note: str) -> Submission:
 
 
 @transaction.atomic(durable=True)
-def complaint_add_information(*, token: str, text: str, uploads: list[Upload] = ()) -> Complaint:
+def complaint_add_information(
+    *, token: str = "", token_hash: str = "", text: str, uploads: list[Upload] = ()
+) -> Complaint:
     """The complainant's own addition, from the status page: a message on the timeline with
-    its files as attachments, and an audit row without actor, all in this one transaction."""
+    its files as attachments, and an audit row without actor, all in this one transaction.
+
+    The link is the token itself, or its hash as the status page keeps it in the session.
+    """
+    token_hash = token_hash or (status_link_hash(token) if token else "")
     link = (
-        StatusLink.objects.select_related("submission")
-        .filter(token_hash=_hash(token), expires_at__gt=clock.now())
-        .first()
+        StatusLink.objects.filter(token_hash=token_hash, expires_at__gt=clock.now()).first()
+        if token_hash
+        else None
     )
-    complaint_id = link and (link.complaint_id or getattr(link.submission, "complaint_id", None))
+    complaint_id = link and link.complaint_id
     if not complaint_id:
         raise NotFoundOrNoAccess("not_found", _("This link is unknown or no longer valid."))
     complaint = Complaint.objects.select_for_update().get(pk=complaint_id)

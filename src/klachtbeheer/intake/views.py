@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -26,7 +27,13 @@ from klachtbeheer.complaints.terms import deadline
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.intake import altcha, files, ratelimit, selectors, services, spam
-from klachtbeheer.intake.forms import AddInformationForm, IntakeForm, ReviewForm, TokenForm
+from klachtbeheer.intake.forms import (
+    AddInformationForm,
+    IntakeForm,
+    LinkAgainForm,
+    ReviewForm,
+    TokenForm,
+)
 from klachtbeheer.intake.models import StaffToken, Submission, SubmissionState
 from klachtbeheer.letters.views import letter_file_response
 from klachtbeheer.organisation.models import Organisation, Role
@@ -202,17 +209,61 @@ def altcha_challenge(request: HttpRequest) -> JsonResponse:
 # --- the status page -------------------------------------------------------------
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def status_page(request: HttpRequest, token: str) -> HttpResponse:
+SESSION_STATUS = "intake_status_link"
+
+
+def _too_many(request: HttpRequest) -> HttpResponse | None:
     address = ratelimit.client_address(request)
-    if not ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
-        response = render(request, "intake/too_many.html", status=429)
-        response["Retry-After"] = "3600"
-        return _public(response)
+    if ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
+        return None
+    response = render(request, "intake/too_many.html", status=429)
+    response["Retry-After"] = "3600"
+    return _public(response)
+
+
+def _status_from_session(request: HttpRequest) -> selectors.StatusView | None:
+    return selectors.status_for_hash(request.session.get(SESSION_STATUS, ""))
+
+
+def _no_status(request: HttpRequest, *, expired_session: bool = False) -> HttpResponse:
+    return _public(
+        render(
+            request,
+            "intake/status_not_found.html",
+            {"expired_session": expired_session},
+            status=404,
+        )
+    )
+
+
+@never_cache
+@require_GET
+def status_enter(request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the e-mail or letter: swapped for the session, then a token-less address.
+
+    The token leaves the address bar, the browser history and the server's access
+    log after this one request (AVG, issue 10); the session keeps only its hash.
+    """
+    if refused := _too_many(request):
+        return refused
     view = selectors.status_for(token)
     if view is None:
-        return _public(render(request, "intake/status_not_found.html", status=404))
+        return _no_status(request)
+    request.session.cycle_key()
+    request.session[SESSION_STATUS] = view.link.token_hash
+    response = redirect("intake:status_home")
+    response["Referrer-Policy"] = "no-referrer"
+    return _public(response)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status_page(request: HttpRequest) -> HttpResponse:
+    if refused := _too_many(request):
+        return refused
+    view = _status_from_session(request)
+    if view is None:
+        return _no_status(request, expired_session=True)
     form = AddInformationForm()
     draft = secrets.token_urlsafe(24)
     file_errors: list[str] = []
@@ -231,7 +282,7 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
             if form.is_valid() and not file_errors:
                 try:
                     services.complaint_add_information(
-                        token=token,
+                        token_hash=view.link.token_hash,
                         text=form.cleaned_data["text"],
                         uploads=services.uploads_of_draft(draft),
                     )
@@ -239,13 +290,12 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
                     form.add_error("text", str(error))
                 else:
                     messages.success(request, _("Thank you. We have added your information."))
-                    return redirect("intake:status", token=token)
+                    return redirect("intake:status_home")
             status = 400
     elif request.method == "POST":
         status = 409
     context = {
         "view": view,
-        "view_token": token,
         "complaint": view.complaint,
         "form": form,
         "draft": draft,
@@ -254,50 +304,86 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
         "has_errors": bool(file_errors) or (form.is_bound and bool(form.errors)),
         "max_files": files.MAX_FILES,
         "organisation": Organisation.current(),
+        "closed": view.complaint is not None and view.complaint.settled_on is not None,
     }
     if view.complaint is not None:
-        survey_url = reverse("intake:status_survey", kwargs={"token": token})
-        context["survey"] = survey_context(view.complaint, action_url=survey_url)
+        context["survey"] = survey_context(
+            view.complaint, action_url=reverse("intake:status_survey")
+        )
     return _public(render(request, "intake/status.html", context, status=status))
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def status_survey(request: HttpRequest, token: str) -> HttpResponse:
+def status_survey(request: HttpRequest) -> HttpResponse:
     """The satisfaction survey after closing (P5.2), behind the complainant's own link."""
-    address = ratelimit.client_address(request)
-    if not ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
-        response = render(request, "intake/too_many.html", status=429)
-        response["Retry-After"] = "3600"
-        return _public(response)
-    view = selectors.status_for(token)
+    if refused := _too_many(request):
+        return refused
+    view = _status_from_session(request)
     if view is None or view.complaint is None:
-        return _public(render(request, "intake/status_not_found.html", status=404))
+        return _no_status(request, expired_session=True)
     return _public(
         satisfaction_survey(
             request,
             view.complaint,
-            action_url=reverse("intake:status_survey", kwargs={"token": token}),
-            extra_context={"status_url": reverse("intake:status", kwargs={"token": token})},
+            action_url=reverse("intake:status_survey"),
+            extra_context={"status_url": reverse("intake:status_home")},
+            base_template="intake/public_base.html",
         )
     )
 
 
 @never_cache
 @require_GET
-def status_letter(request: HttpRequest, token: str, uid) -> HttpResponse:
+def status_letter(request: HttpRequest, uid) -> HttpResponse:
     """One letter sent to the complainant, as a PDF (or its .ics invitation with ?agenda=1)."""
-    address = ratelimit.client_address(request)
-    if not ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
-        response = render(request, "intake/too_many.html", status=429)
-        response["Retry-After"] = "3600"
-        return _public(response)
-    view = selectors.status_for(token)
+    if refused := _too_many(request):
+        return refused
+    view = _status_from_session(request)
     if view is None or view.complaint is None:
-        return _public(render(request, "intake/status_not_found.html", status=404))
+        return _no_status(request, expired_session=True)
     return letter_file_response(
         complaint=view.complaint, uid=uid, calendar=request.GET.get("agenda") == "1"
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status_link_again(request: HttpRequest) -> HttpResponse:
+    """ "Send me my link again": a fresh link to the e-mail address on file, if it matches.
+
+    The answer is the same whether or not it matched, so the page tells nobody
+    whether an address or reference is known.
+    """
+    form = LinkAgainForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        address = ratelimit.client_address(request)
+        if not ratelimit.hit("link_again", address, limit=settings.INTAKE_LINK_AGAIN_PER_HOUR):
+            response = render(request, "intake/too_many.html", status=429)
+            response["Retry-After"] = "3600"
+            return _public(response)
+        services.status_link_send_again(
+            email=form.cleaned_data["email"], reference=form.cleaned_data["reference"]
+        )
+        request.session["intake_link_again"] = True
+        return redirect("intake:status_link_again_sent")
+    status = 400 if form.is_bound else 200
+    return _public(
+        render(
+            request,
+            "intake/link_again.html",
+            {"form": form, "has_errors": form.is_bound and bool(form.errors)},
+            status=status,
+        )
+    )
+
+
+@never_cache
+@require_GET
+def status_link_again_sent(request: HttpRequest) -> HttpResponse:
+    if not request.session.get("intake_link_again"):
+        return redirect("intake:status_link_again")
+    return _public(render(request, "intake/link_again_sent.html"))
 
 
 # --- public information --------------------------------------------------------------
@@ -317,6 +403,39 @@ def procedure_page(request: HttpRequest) -> HttpResponse:
                 if line.strip()
             ],
             "board_handles": organisation.board_handler_id is not None,
+            # The mailbox the e-mail intake reads (P2.1): complaints by e-mail are taken too.
+            "complaints_email": settings.MAILINTAKE_ADDRESS,
+        },
+    )
+
+
+# Written by the browser tests (tests/test_accessibility.py with UPDATE_ACCESSIBILITY=1)
+# from what axe-core found on every page; the statement page is generated from it.
+ACCESSIBILITY_RESULTS = Path(__file__).with_name("accessibility.json")
+
+
+@require_GET
+def accessibility_page(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement (toegankelijkheidsverklaring), from the automated checks."""
+    try:
+        results = json.loads(ACCESSIBILITY_RESULTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        results = {}
+    checked_on = None
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        checked_on = dt.date.fromisoformat(results["checked_on"])
+    pages = results.get("pages", [])
+    return render(
+        request,
+        "intake/accessibility.html",
+        {
+            "organisation": Organisation.current(),
+            "results": results,
+            "checked_on": checked_on,
+            "pages": pages,
+            "violations": sum(len(page.get("violations", [])) for page in pages),
+            "public_pages": [page for page in pages if page.get("audience") == "public"],
+            "staff_pages": [page for page in pages if page.get("audience") == "staff"],
         },
     )
 

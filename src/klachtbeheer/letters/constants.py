@@ -17,6 +17,7 @@ class MessageKind(models.TextChoices):
     LETTER = "letter", _("Letter to the complainant")
     REMINDER = "reminder", _("Reminder to the handler")
     DIGEST = "digest", _("Overdue digest to the quality manager")
+    STATUS_LINK = "status_link", _("Status link sent again to the complainant")
 
 
 class MessageStatus(models.TextChoices):

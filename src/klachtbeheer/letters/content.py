@@ -164,6 +164,43 @@ def salutation_name(name: str) -> str:
     return name
 
 
+# Words between first name and surname that belong to the surname ("van Dijk", "de Vries").
+SURNAME_PREFIXES = frozenset(
+    {"van", "de", "der", "den", "het", "ter", "ten", "te", "op", "in", "'t", "’t"}
+    | {"von", "vom", "zu", "le", "la", "du", "da", "di", "del", "della", "dos"}
+)
+
+
+def surname_of(name: str) -> str:
+    """ "Marieke van Dijk" → "Van Dijk", "M. de Vries" → "De Vries", "Jan Jansen" → "Jansen".
+
+    After "mevrouw" or "heer" the prefix takes a capital (Dutch spelling rule);
+    an apostrophe prefix ("'t Hart") keeps its lower case.
+    """
+    words = salutation_name(name).split()
+    if words and words[0].lower() in ("mevrouw", "heer"):
+        words = words[1:]
+    if not words:
+        return ""
+    surname = words[-1:]
+    for index in range(1, len(words)):
+        if words[index].lower() in SURNAME_PREFIXES:
+            surname = words[index:]
+            break
+    text = " ".join(surname)
+    return text[:1].upper() + text[1:] if text[:1].isalpha() else text
+
+
+def salutation_for(complaint: Complaint) -> str:
+    """What follows "Geachte": "mevrouw Van Dijk", "heer Jansen", or the full name (neutral)."""
+    form = getattr(complaint, "form_of_address", "")
+    if form in ("mevrouw", "heer"):
+        surname = surname_of(complaint.complainant_name)
+        if surname:
+            return f"{form} {surname}"
+    return salutation_name(complaint.complainant_name)
+
+
 def has_postal_address(complaint: Complaint) -> bool:
     return bool(complaint.street_address and (complaint.postcode or complaint.city))
 
@@ -207,11 +244,66 @@ def _paragraph_html(lines: list[str]) -> list[str]:
 
 
 def text_to_html(text: str) -> SafeString:
-    """Paragraphs at blank lines, lists from lines starting with "- ", escaped."""
+    """Paragraphs at blank lines, lists from lines starting with "- ", escaped.
+
+    The last paragraph before "Met vriendelijke groet," goes with it and the
+    signature into one block the PDF never splits, so the closing never stands
+    alone at the top of a page.
+    """
     parts: list[str] = []
     for block in re.split(r"\n\s*\n", text.strip()):
         parts += _paragraph_html(block.split("\n"))
+    closing = next(
+        (i for i, part in enumerate(parts) if part.startswith('<p class="closing">')), None
+    )
+    if closing is not None:
+        start = max(closing - 1, 0)
+        parts = [*parts[:start], '<div class="sign-off">', *parts[start:], "</div>"]
     return mark_safe("\n".join(parts))  # noqa: S308 - every piece is escaped above
+
+
+CLOSING_RE = re.compile(r"^Met vriendelijke groet,?\s*$", re.MULTILINE | re.IGNORECASE)
+
+
+def with_paragraph(body: str, paragraph: str) -> str:
+    """`paragraph` inserted before "Met vriendelijke groet," (or at the end when there is none)."""
+    if not paragraph:
+        return body
+    match = CLOSING_RE.search(body)
+    if match is None:
+        return f"{body.rstrip()}\n\n{paragraph}"
+    return f"{body[: match.start()].rstrip()}\n\n{paragraph}\n\n{body[match.start() :]}"
+
+
+# Where the status link goes in the preview: the real one is minted when the letter is made.
+STATUS_LINK_PLACEHOLDER = "[uw persoonlijke link, aangemaakt bij het versturen]"
+
+
+def status_paragraph(status_url: str) -> str:
+    """The acknowledgement's paragraph with the complainant's own status link."""
+    return (
+        "Op uw persoonlijke pagina ziet u hoe het met uw klacht staat, welke brieven wij u "
+        "stuurden en kunt u informatie aanvullen. Ga daarvoor naar:\n"
+        f"{status_url}\n"
+        "Deze link is alleen voor u; deel hem niet. Kwijt? Vraag op onze website een nieuwe "
+        "link aan met uw e-mailadres."
+    )
+
+
+def questions_line(complaint: Complaint) -> str:
+    """Every letter ends with whom to ask: the organisation's phone and e-mail (settings)."""
+    letter_settings = LetterSettings.current()
+    ways = []
+    if letter_settings.phone:
+        ways.append(f"bel {letter_settings.phone}")
+    if letter_settings.email:
+        ways.append(f"mail naar {letter_settings.email}")
+    if not ways:
+        return ""
+    how = " of ".join(ways)
+    return (
+        f"Vragen over deze brief? {how[:1].upper()}{how[1:]} en noem kenmerk {complaint.reference}."
+    )
 
 
 # --- the letter ------------------------------------------------------------------
@@ -231,6 +323,7 @@ class LetterDraft:
     recipient_email: str
     meeting_at: dt.datetime | None = None
     meeting_location: str = ""
+    questions: str = ""
 
 
 def _extension_from(complaint: Complaint, until: str) -> dt.date:
@@ -318,6 +411,8 @@ def _kind_context(complaint: Complaint, due: LetterDue, *, today: dt.date) -> di
         }
     if kind == LetterKind.WITHDRAWAL:
         return {"contact_datum": dutch_date(complaint.contacted_on or today)}
+    if kind == LetterKind.NOT_A_COMPLAINT:
+        return {"reden": (data.get("reason") or "").strip()}
     return {}
 
 
@@ -329,7 +424,7 @@ def letter_context(
     handler = _full_name(complaint.handler) if complaint.handler else signer
     context = {
         "naam": complaint.complainant_name,
-        "aanhef": salutation_name(complaint.complainant_name),
+        "aanhef": salutation_for(complaint),
         "kenmerk": complaint.reference,
         "ontvangen_op": dutch_date(complaint.received_on),
         "organisatie": organisation.name,
@@ -348,8 +443,14 @@ def letter_context(
     return context
 
 
-def letter_draft(complaint: Complaint, due: LetterDue, *, today: dt.date) -> LetterDraft:
-    """The letter `due` asks for, exactly as it would go out today; ProcedureError if it cannot."""
+def letter_draft(
+    complaint: Complaint, due: LetterDue, *, today: dt.date, status_url: str = ""
+) -> LetterDraft:
+    """The letter `due` asks for, exactly as it would go out today; ProcedureError if it cannot.
+
+    The acknowledgement carries the complainant's status link: `status_url` when
+    the letter is made (`services.letter_issue` mints it), a placeholder in the preview.
+    """
     if due.cancelled_on:
         raise ProcedureError(
             "letter_cancelled", _("This letter is no longer owed: the complaint was reopened.")
@@ -368,6 +469,8 @@ def letter_draft(complaint: Complaint, due: LetterDue, *, today: dt.date) -> Let
             _("The letter template cannot be used: %(error)s"),
             error=str(error),
         ) from error
+    if due.kind == LetterKind.ACKNOWLEDGEMENT:
+        body = with_paragraph(body, status_paragraph(status_url or STATUS_LINK_PLACEHOLDER))
     if due.kind == LetterKind.DECISION and context["vervolg_naam"] not in body:
         raise ProcedureError(
             "decision_without_next_body",
@@ -400,6 +503,7 @@ def letter_draft(complaint: Complaint, due: LetterDue, *, today: dt.date) -> Let
         "subject": subject,
         "body_html": text_to_html(body),
         "kind": due.kind,
+        "questions": questions_line(complaint),
     }
     with translation.override(LETTER_LANGUAGE):
         html = render_to_string("letters/letter.html", layout)
@@ -416,6 +520,7 @@ def letter_draft(complaint: Complaint, due: LetterDue, *, today: dt.date) -> Let
             f"Onderwerp: {subject}",
             "",
             body,
+            *(["", layout["questions"]] if layout["questions"] else []),
         ]
     )
     meeting_at = None
@@ -434,6 +539,7 @@ def letter_draft(complaint: Complaint, due: LetterDue, *, today: dt.date) -> Let
         recipient_email=complaint.complainant_email if channel == DeliveryChannel.EMAIL else "",
         meeting_at=meeting_at,
         meeting_location=(due.data or {}).get("location", ""),
+        questions=layout["questions"],
     )
 
 

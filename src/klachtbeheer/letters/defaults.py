@@ -9,7 +9,7 @@ Placeholders (all text, already written out in Dutch):
 naam, aanhef, kenmerk, ontvangen_op, organisatie, adres_klachten,
 ondertekenaar, functie, behandelaar, contact_uiterlijk, afgehandeld_uiterlijk,
 contact_datum, gesprek_datum, gesprek_tijd, gesprek_plaats, oude_datum,
-nieuwe_datum, reden, oordeel, motivering, maatregelen (a list),
+nieuwe_datum, reden (extension, not a complaint), oordeel, motivering, maatregelen (a list),
 vervolg_naam, vervolg_tekst.
 """
 
@@ -118,7 +118,11 @@ Wij danken u dat u de moeite heeft genomen ons op de hoogte te brengen. Uw klach
 Op {{ ontvangen_op }} hebben wij uw bericht ontvangen (kenmerk {{ kenmerk }}). Wij hebben het gelezen en beoordeeld.
 
 Uw bericht is geen klacht in de zin van onze klachtenregeling. Een klacht gaat over een tekortkoming van onze organisatie: afspraken die niet zijn nagekomen, dienstverlening die niet goed was, of de manier waarop een medewerker zich heeft gedragen. Wij behandelen uw bericht daarom niet als klacht.
+{% if reden %}
+Waarom wij zo oordelen:
 
+{{ reden }}
+{% endif %}
 Gaat uw bericht over een vraag of verzoek, dan zorgen wij dat de juiste medewerker het oppakt. Bent u het niet eens met onze beoordeling, of wilt u alsnog een klacht indienen? Neem dan contact met ons op, of schrijf naar:
 
 {{ adres_klachten }}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import parseaddr
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -39,8 +40,10 @@ def meeting_calendar(
         "description",
         f"Persoonlijk gesprek over uw klacht met kenmerk {complaint.reference}.",
     )
-    organiser = vCalAddress(f"mailto:{organiser_email}")
-    organiser.params["cn"] = vText(organisation)
+    # DEFAULT_FROM_EMAIL may be "Name <address>": the URI takes the address alone (RFC 5545).
+    display, address = parseaddr(organiser_email)
+    organiser = vCalAddress(f"mailto:{address or organiser_email.strip()}")
+    organiser.params["CN"] = organisation or display
     event.add("organizer", organiser)
     calendar.add_component(event)
     return calendar.to_ical().decode("utf-8")

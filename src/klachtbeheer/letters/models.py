@@ -162,6 +162,17 @@ class LetterTemplate(models.Model):
         raise RuntimeError("Letter template versions are kept: letters refer to them")
 
 
+# The letters' file names, in the complainant's language (letters are Dutch).
+FILE_WORDS = {
+    "acknowledgement": "ontvangstbevestiging",
+    "withdrawal": "bevestiging-intrekking",
+    "meeting_invitation": "uitnodiging-gesprek",
+    "extension": "verlenging-termijn",
+    "decision": "beslissing",
+    "not_a_complaint": "reactie-geen-klacht",
+}
+
+
 def letter_pdf_path(instance: Letter, filename: str) -> str:
     return f"letters/{instance.complaint_id}/{instance.uid}.pdf"
 
@@ -259,7 +270,9 @@ class Letter(models.Model):
 
     @property
     def filename(self) -> str:
-        return f"{self.our_reference}-{self.kind}.pdf".replace("/", "-")
+        """A Dutch file name the complainant knows: "KL-2026-00042-ontvangstbevestiging.pdf"."""
+        word = FILE_WORDS.get(self.kind, self.kind)
+        return f"{self.our_reference}-{word}.pdf".replace("/", "-")
 
 
 class OutgoingMessageQuerySet(models.QuerySet):

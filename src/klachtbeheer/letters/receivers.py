@@ -16,7 +16,12 @@ from klachtbeheer.complaints.models import Complaint, LetterKind
 from klachtbeheer.complaints.registry import STEPS
 from klachtbeheer.complaints.signals import complaint_registered, step_taken
 from klachtbeheer.complaints.workflow import Step
-from klachtbeheer.letters.services import decision_letter_issue, letter_owe, letters_cancel_answers
+from klachtbeheer.letters.services import (
+    decision_letter_issue,
+    decision_letter_record,
+    letter_owe,
+    letters_cancel_answers,
+)
 
 
 @receiver(complaint_registered)
@@ -43,7 +48,10 @@ def letters_for_step(
         return {"letters_cancelled": letters_cancel_answers(complaint)}
     if step == Step.SEND_DECISION:
         sent_on = dt.date.fromisoformat(data["sent_on"])
-        decision_letter_issue(complaint=complaint, actor=actor, sent_on=sent_on)
+        if data.get("sent_earlier"):
+            decision_letter_record(complaint=complaint, sent_on=sent_on)
+        else:
+            decision_letter_issue(complaint=complaint, actor=actor, sent_on=sent_on)
         return {}
     letter = STEPS[step].letter
     if letter is None:

@@ -43,6 +43,7 @@ from klachtbeheer.complaints.models import (
 )
 from klachtbeheer.complaints.selectors import complaint_for
 from klachtbeheer.complaints.services import complaint_extension_notice_sent
+from klachtbeheer.complaints.status_links import status_link_mint
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, ProcedureError
@@ -52,6 +53,7 @@ from klachtbeheer.letters.content import (
     LetterDraft,
     letter_draft,
     message_domain,
+    salutation_for,
 )
 from klachtbeheer.letters.ics import meeting_calendar
 from klachtbeheer.letters.models import (
@@ -188,7 +190,9 @@ def letter_issue(*, complaint: Complaint, due: LetterDue, actor) -> Letter:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("letter_issue runs inside the transaction of the step")
     today = clock.today()
-    draft = letter_draft(complaint, due, today=today)
+    draft = letter_draft(
+        complaint, due, today=today, status_url=status_link_for_letter(complaint, due)
+    )
     calendar = ""
     if draft.meeting_at is not None:
         calendar = meeting_calendar(
@@ -235,6 +239,46 @@ def letter_issue(*, complaint: Complaint, due: LetterDue, actor) -> Letter:
     return letter
 
 
+def status_url(token: str) -> str:
+    """The complainant's status link as they open it (Dutch address, no language prefix)."""
+    with translation.override(LETTER_LANGUAGE):
+        return site_url() + reverse("intake:status", kwargs={"token": token})
+
+
+def status_link_for_letter(complaint: Complaint, due: LetterDue) -> str:
+    """The one place where letter composition mints a status link: for the acknowledgement.
+
+    Tokens are stored hashed, so the link in the letter (e-mail and PDF) is a
+    fresh one, valid as long as any other (`complaints.status_links`).
+    """
+    if due.kind != LetterKind.ACKNOWLEDGEMENT:
+        return ""
+    _link, token = status_link_mint(complaint)
+    return status_url(token)
+
+
+def status_link_message_queue(*, complaint: Complaint, token: str) -> OutgoingMessage | None:
+    """ "Send me my link again": the fresh link by e-mail to the address on file, via the outbox."""
+    body = "\n\n".join(
+        [
+            f"Geachte {salutation_for(complaint)},",
+            "U vroeg ons uw persoonlijke link opnieuw te sturen voor uw klacht met kenmerk "
+            f"{complaint.reference}. Met deze link ziet u hoe het met uw klacht staat:",
+            status_url(token),
+            "Deze link is alleen voor u; deel hem niet. Heeft u niet om deze e-mail gevraagd? "
+            "Dan kunt u hem negeren: zonder de link ziet niemand uw klacht.",
+            f"Met vriendelijke groet,\n\n{Organisation.current().name}",
+        ]
+    )
+    return outbox_queue(
+        kind=MessageKind.STATUS_LINK,
+        to=complaint.complainant_email,
+        subject=f"Uw persoonlijke link (kenmerk {complaint.reference})",
+        body=body,
+        complaint=complaint,
+    )
+
+
 def _after_issue(letter_pk: int) -> None:
     # The PDF and the e-mail are the worker's; a failure here only delays them.
     outbox_wake()
@@ -246,8 +290,9 @@ def _letter_email_body(draft: LetterDraft, *, with_calendar: bool) -> str:
         if with_calendar
         else "In de bijlage vindt u deze brief als PDF."
     )
+    questions = f"\n\n{draft.questions}" if draft.questions else ""
     return (
-        f"{draft.body}\n\n--\n{attachment}\nOns kenmerk: {draft.our_reference}\n"
+        f"{draft.body}{questions}\n\n--\n{attachment}\nOns kenmerk: {draft.our_reference}\n"
         "Wilt u dit kenmerk noemen als u reageert?\n"
     )
 
@@ -341,6 +386,16 @@ def decision_letter_issue(*, complaint: Complaint, actor, sent_on: dt.date) -> L
         sent_on=sent_on
     )
     return letter
+
+
+def decision_letter_record(*, complaint: Complaint, sent_on: dt.date) -> None:
+    """A decision letter that went out outside the system: the owed letter is sent on that day."""
+    due = complaint.letters_due.filter(
+        kind=LetterKind.DECISION, sent_on__isnull=True, cancelled_on__isnull=True
+    )
+    if not due.exists():
+        LetterDue.objects.create(complaint=complaint, kind=LetterKind.DECISION, sent_on=sent_on)
+    due.update(sent_on=sent_on)
 
 
 @transaction.atomic(durable=True)

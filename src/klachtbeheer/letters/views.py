@@ -45,7 +45,7 @@ def letter_file_response(
     if calendar:
         content, filename, content_type = (
             letter.calendar.encode("utf-8"),
-            f"{letter.our_reference}-uitnodiging.ics",
+            f"{letter.our_reference}-uitnodiging-gesprek.ics",
             "text/calendar",
         )
     else:

@@ -351,6 +351,7 @@ def satisfaction_survey(
     action_url: str,
     template_name: str = "reporting/satisfaction.html",
     extra_context: dict | None = None,
+    base_template: str = "base.html",
 ) -> HttpResponse:
     """The complainant's survey for `complaint`: GET shows it, POST records the answer.
 
@@ -363,6 +364,7 @@ def satisfaction_survey(
     context = {
         **survey_context(complaint, action_url=action_url, form=form),
         **(extra_context or {}),
+        "base_template": base_template,
     }
     if request.method == "POST":
         if form.is_valid():
