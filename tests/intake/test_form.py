@@ -10,6 +10,7 @@ from klachtbeheer.complaints.workflow import State
 from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.intake.models import Submission, SubmissionState, Upload
 from klachtbeheer.letters.models import LetterDue
+from klachtbeheer.letters.services import letters_draft_owed
 from tests.intake.conftest import PDF_BYTES, form_data, upload
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,9 @@ def test_a_clean_submission_is_registered_routed_and_owes_an_acknowledgement(cli
     assert complaint.reference in html
     token = page.context["received"]["token"]
     assert len(token) >= 22  # at least 128 bits
-    # One for the confirmation page, one minted for the acknowledgement letter.
+    # One for the confirmation page; the worker mints one more for the acknowledgement.
+    assert StatusLink.objects.filter(complaint=complaint).count() == 1
+    assert letters_draft_owed() == 1
     assert StatusLink.objects.filter(complaint=complaint).count() == 2
     assert not StatusLink.objects.filter(token_hash=token).exists()  # only the hash is stored
     status = client.get(reverse("intake:status", kwargs={"token": token}), follow=True)

@@ -20,6 +20,7 @@ from klachtbeheer.intake.views import SESSION_STATUS
 from klachtbeheer.letters.constants import MessageKind
 from klachtbeheer.letters.content import STATUS_LINK_PLACEHOLDER, letter_draft
 from klachtbeheer.letters.models import LetterDue, OutgoingMessage
+from klachtbeheer.letters.services import letters_draft_owed
 from tests.factories import ComplaintFactory
 from tests.intake.conftest import form_data
 
@@ -61,6 +62,7 @@ def test_without_the_session_the_page_says_to_open_the_link_again(client, world)
 def test_the_acknowledgement_mints_its_own_working_link(client, world):
     file_complaint(client)
     complaint = Complaint.objects.get()
+    assert letters_draft_owed() == 1  # the worker drafts the acknowledgement after the commit
     message = OutgoingMessage.objects.get(complaint=complaint, kind=MessageKind.LETTER)
     token = LINK_RE.search(message.body).group(1)
     assert StatusLink.objects.filter(token_hash=status_link_hash(token), complaint=complaint)
