@@ -108,9 +108,9 @@ def everything_with(needle: str) -> list[str]:
         if not root.exists():
             continue
         for path in root.rglob("*"):
-            if path.is_file() and path.suffix not in {".sqlite3", ".sqlite3-journal"}:
-                if _file_holds(path, needle):
-                    hits.append(str(path))
+            skip = path.suffix in {".sqlite3", ".sqlite3-journal"}
+            if path.is_file() and not skip and _file_holds(path, needle):
+                hits.append(str(path))
     return hits
 
 
@@ -203,7 +203,7 @@ def _full_life(complaint: Complaint, m: Markers, *, actor) -> Complaint:
     )
     complaint_services.complaint_close(actor=actor, reference=ref)
     complaint = Complaint.objects.get(pk=complaint.pk)
-    from klachtbeheer.reporting.services import satisfaction_record  # noqa: PLC0415
+    from klachtbeheer.reporting.services import satisfaction_record
 
     satisfaction_record(complaint_id=complaint.pk, score=1, felt_heard=False, comment=m())
     letters.letters_render_pending(limit=100)
@@ -339,7 +339,7 @@ def lives(world, client, settings, django_capture_on_commit_callbacks):
             summary=hold_m(),
         )
         complaint_services.complaint_withdraw(actor=qm, reference=held.reference, summary=hold_m())
-        from klachtbeheer.privacy.services import complaint_set_legal_hold  # noqa: PLC0415
+        from klachtbeheer.privacy.services import complaint_set_legal_hold
 
         complaint_set_legal_hold(actor=qm, reference=held.reference, reason="Lopende procedure")
         still_open = complaint_services.complaint_register(
@@ -404,7 +404,7 @@ def test_anonymisation_leaves_no_trace(lives, world, clock, django_capture_on_co
     assert result.erased > 10
     # Running it again finds nothing more to do.
     with django_capture_on_commit_callbacks(execute=True):
-        from klachtbeheer.privacy.services import retention_run  # noqa: PLC0415
+        from klachtbeheer.privacy.services import retention_run
 
         assert [a.kind for a in retention_run().actions if a.kind == "complaint"] == []
     assert asdict  # dataclasses used by the report

@@ -20,6 +20,7 @@ from klachtbeheer.complaints.services import (
     PERSON_CONCERNED_CHOICE_REQUIRED,
     PERSON_CONCERNED_CONFLICT,
     PERSON_CONCERNED_REASON_REQUIRED,
+    ComplainantData,
 )
 from klachtbeheer.complaints.workflow import State, Step
 from klachtbeheer.core import clock
@@ -33,6 +34,7 @@ from klachtbeheer.core.kept_uploads import (
 from klachtbeheer.organisation.models import District, Role
 from klachtbeheer.organisation.selectors import (
     assignable_handlers,
+    district_for_postcode,
     normalise_phone,
     normalise_postcode,
 )
@@ -628,6 +630,116 @@ class PersonConcernedForm(StaffForm):
             "employee_concerned": data["employee_concerned"],
             "clear_manager_concerned": bool(data.get("clear_manager_concerned")),
             "reason": data.get("reason") or "",
+        }
+
+
+@input_for(Step.RECTIFY)
+class RectifyForm(StaffForm):
+    """Correct the complainant's details (AVG art. 16); asks whether to re-route when the
+    new postcode lies in another district."""
+
+    error_texts = {
+        "complainant_type": {"required": _("Choose who is complaining.")},
+        "name": {"required": _("Enter the name of the complainant.")},
+        "email": {"invalid": _("Enter an e-mail address like name@example.nl.")},
+        "reason": {"required": _("Say what was wrong.")},
+    }
+
+    complainant_type = forms.ChoiceField(
+        label=_("Who is complaining?"), choices=ComplainantType.choices, widget=forms.RadioSelect
+    )
+    name = forms.CharField(label=_("Name of the complainant"), max_length=200)
+    organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
+    email = forms.EmailField(label=_("E-mail address"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
+    street_address = forms.CharField(label=_("Street and number"), max_length=200, required=False)
+    postcode = forms.CharField(
+        label=_("Postcode"),
+        max_length=8,
+        required=False,
+        help_text=_("Decides the district and so the handler."),
+    )
+    city = forms.CharField(label=_("Town"), max_length=100, required=False)
+    is_uwv_client = forms.BooleanField(label=_("The complainant is a UWV client"), required=False)
+    reroute = forms.ChoiceField(
+        label=_("The new postcode lies in another district. Where does the complaint go?"),
+        choices=[
+            ("", _("— only asked when the district changes —")),
+            ("yes", _("To the new district's handler")),
+            ("no", _("It stays with the current district and handler")),
+        ],
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("What was wrong?"),
+        help_text=_("Goes on the timeline; the old details are not kept."),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        c = self.complaint
+        if c is not None:
+            for field, attr in (
+                ("complainant_type", "complainant_type"),
+                ("name", "complainant_name"),
+                ("organisation", "complainant_organisation"),
+                ("email", "complainant_email"),
+                ("phone", "complainant_phone"),
+                ("street_address", "street_address"),
+                ("postcode", "postcode"),
+                ("city", "city"),
+                ("is_uwv_client", "is_uwv_client"),
+            ):
+                self.initial.setdefault(field, getattr(c, attr))
+
+    def clean_postcode(self):
+        value = self.cleaned_data["postcode"].strip()
+        if not value:
+            return ""
+        normalised = normalise_postcode(value)
+        if not normalised:
+            raise forms.ValidationError(_("Enter a Dutch postcode such as 3741 AB."))
+        return normalised
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"].strip()
+        if not value:
+            return ""
+        normalised = normalise_phone(value)
+        if not normalised:
+            raise forms.ValidationError(_("Enter a phone number such as 035 123 4567."))
+        return normalised
+
+    def clean(self):
+        data = super().clean()
+        if self.complaint is not None and "postcode" in data and not data.get("reroute"):
+            new = district_for_postcode(data["postcode"]) if data["postcode"] else None
+            if new != self.complaint.district and data["postcode"] != self.complaint.postcode:
+                self.add_error(
+                    "reroute",
+                    _("The new postcode lies in district %(new)s. Choose where it goes.")
+                    % {"new": new.name if new else _("no district")},
+                )
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "complainant": ComplainantData(
+                complainant_type=data["complainant_type"],
+                name=data["name"],
+                organisation=data["organisation"],
+                email=data["email"],
+                phone=data["phone"],
+                street_address=data["street_address"],
+                postcode=data["postcode"],
+                city=data["city"],
+                is_uwv_client=bool(data["is_uwv_client"]),
+            ),
+            "reason": data["reason"],
+            "reroute": {"yes": True, "no": False}.get(data.get("reroute") or ""),
         }
 
 

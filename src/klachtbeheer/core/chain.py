@@ -136,8 +136,9 @@ class ChainedModel(models.Model):
     erasable_digest = models.CharField(max_length=64, default="", editable=False)
     erasure_salt = models.CharField(max_length=32, blank=True, editable=False)
     chain_seq = models.BigIntegerField(null=True, unique=True, editable=False)
-    prev_hash = models.CharField(max_length=64, null=True, editable=False)
-    chain_hash = models.CharField(max_length=64, null=True, editable=False)
+    # NULL until sealed (at COMMIT on PostgreSQL), never empty: "" would be a hash.
+    prev_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
+    chain_hash = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
 
     objects = ChainedQuerySet.as_manager()
 
@@ -148,8 +149,6 @@ class ChainedModel(models.Model):
         if self.pk is not None and not self._state.adding:
             raise RuntimeError(f"{type(self).__name__} rows are append-only")
         table = self._meta.db_table
-        if getattr(self, "at", None) is None:
-            self.at = timezone.now()
         values = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
         # What the database will give back: JSON through its round trip, datetimes
         # at microseconds.
@@ -172,17 +171,19 @@ def _seal_here(row: ChainedModel) -> None:
     """SQLite: the chain's next link, under the database's one write lock."""
     with connection.cursor() as cursor:
         # A write first, so this transaction holds SQLite's write lock from here.
-        cursor.execute(f"UPDATE {HEAD_TABLE} SET seq = seq WHERE id = 1")
-        cursor.execute(f"SELECT seq, hash FROM {HEAD_TABLE} WHERE id = 1")
+        cursor.execute("UPDATE core_chainhead SET seq = seq WHERE id = 1")
+        cursor.execute("SELECT seq, hash FROM core_chainhead WHERE id = 1")
         found = cursor.fetchone()
         if found is None:
-            cursor.execute(f"INSERT INTO {HEAD_TABLE} (id, seq, hash) VALUES (1, 0, %s)", [GENESIS])
+            cursor.execute(
+                "INSERT INTO core_chainhead (id, seq, hash) VALUES (1, 0, %s)", [GENESIS]
+            )
             found = (0, GENESIS)
         seq, prev = int(found[0]) + 1, found[1]
         row.chain_seq, row.prev_hash = seq, prev
         row.chain_hash = link_hash(prev, row.content_hash)
         cursor.execute(
-            f"UPDATE {HEAD_TABLE} SET seq = %s, hash = %s WHERE id = 1", [seq, row.chain_hash]
+            "UPDATE core_chainhead SET seq = %s, hash = %s WHERE id = 1", [seq, row.chain_hash]
         )
 
 
@@ -244,10 +245,11 @@ def _check(table: str, row: dict[str, Any], prev: str, erased_ok) -> str | None:
             return "its text or details do not match their digest"
     elif not is_blank(table, erasable):
         return "text or details present without their salt"
-    elif row["erasable_digest"] != digest_of("", dict(ERASABLE[table])):
+    elif row["erasable_digest"] != digest_of("", dict(ERASABLE[table])) and (
         # Erased: only allowed where the privacy layer anonymised its subject.
-        if erased_ok is None or not erased_ok(table, row):
-            return "erased, but its subject was not anonymised"
+        erased_ok is None or not erased_ok(table, row)
+    ):
+        return "erased, but its subject was not anonymised"
     if content_hash(table, row, row["erasable_digest"]) != row["content_hash"]:
         return "content does not match its hash"
     if row["chain_hash"] != link_hash(prev, row["content_hash"]):
@@ -289,7 +291,7 @@ def verify(*, erased_ok=None) -> Result:
             return Result(count, erased, Problem(table, row["id"], seq, reason))
         prev, expected_seq = row["chain_hash"], expected_seq + 1
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq, hash FROM {HEAD_TABLE} WHERE id = 1")
+        cursor.execute("SELECT seq, hash FROM core_chainhead WHERE id = 1")
         head = cursor.fetchone()
     head_seq, head_hash = (int(head[0]), head[1]) if head else (0, GENESIS)
     if (head_seq, head_hash) != (expected_seq - 1, prev):
