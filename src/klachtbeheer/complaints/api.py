@@ -37,6 +37,7 @@ from klachtbeheer.complaints.selectors import (
     available_steps,
     complaint_for,
     complaint_terms,
+    log_list_view,
     work_calendar,
     work_list,
 )
@@ -413,6 +414,13 @@ def complaint_list(request, filters: Query[ListFilters]):
     )
     paginator = Paginator(queryset, filters.page_size)
     page = paginator.get_page(filters.page)
+    results = [_summary(c) for c in page.object_list]
+    log_list_view(
+        user,
+        via="api-list",
+        references=[row["reference"] for row in results],
+        filters=filters.model_dump(),
+    )
     return Status(
         200,
         {
@@ -420,7 +428,7 @@ def complaint_list(request, filters: Query[ListFilters]):
             "page": page.number,
             "page_size": filters.page_size,
             "pages": paginator.num_pages,
-            "results": [_summary(c) for c in page.object_list],
+            "results": results,
         },
     )
 
