@@ -939,7 +939,7 @@ def complaint_rectify(
                 data.update(
                     {
                         "previous_district": complaint.district_id,
-                        "district": the_route.district_id if the_route.district else None,
+                        "district": the_route.district.pk if the_route.district else None,
                         "previous": complaint.handler_id,
                         "handler": the_route.handler.pk if the_route.handler else None,
                         "route": the_route.reason,
