@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import email.message
 import io
+import json
 import subprocess
 import zipfile
 from dataclasses import asdict
@@ -31,6 +32,8 @@ from django.utils import timezone
 from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Complaint, ContactChannel, LetterKind, Verdict
 from klachtbeheer.complaints.services import ComplainantData
+from klachtbeheer.intake.models import Submission, SubmissionState
+from klachtbeheer.intake.services import submission_accept, submission_reject
 from klachtbeheer.letters import services as letters
 from klachtbeheer.letters.models import LetterDue
 from klachtbeheer.mailintake.constants import InboundSource
@@ -262,6 +265,27 @@ def lives(world, client, settings, django_capture_on_commit_callbacks):
         assert response.status_code == 302, response.content[:500]
         form = Complaint.objects.get(complainant_email__startswith=PREFIX)
         form = _full_life(form, m, actor=qm)
+        # 1b. A form held for review (it filled the honeypot), accepted as a complaint and
+        # found not to be one; and one rejected as spam.
+        for _ in range(2):
+            response = client.post(
+                reverse("intake:form"),
+                form_data(
+                    name=m(),
+                    email=m.email(),
+                    substantiation=m(),
+                    website=m(),
+                    draft=m().ljust(32, "x"),
+                    attachments=upload(f"{m()}.pdf", pdf_with(m()), "application/pdf"),
+                ),
+            )
+            assert response.status_code == 302
+        held_subs = list(Submission.objects.filter(state=SubmissionState.PENDING).order_by("id"))
+        assert len(held_subs) == 2 and PREFIX in json.dumps(held_subs[0].data)
+        from_review = submission_accept(actor=qm, submission_id=held_subs[0].pk, note=m())
+        complaint_services.complaint_reject(actor=qm, reference=from_review.reference, reason=m())
+        _send_every_owed_letter(from_review, qm)
+        submission_reject(actor=qm, submission_id=held_subs[1].pk, note=m())
         # 2. An e-mail with an attachment, and a reply on its case.
         sender = m.email()
         first = inbound_message_ingest(
@@ -356,6 +380,7 @@ def lives(world, client, settings, django_capture_on_commit_callbacks):
         "mailed": mailed,
         "posted": posted,
         "held": held,
+        "reviewed": from_review,
         "open": still_open,
         "markers": m,
     }
@@ -387,7 +412,8 @@ def test_anonymisation_leaves_no_trace(lives, world, clock, django_capture_on_co
 
     assert everything_with(PREFIX) == []
     assert everything_with("12398765") == []
-    for key in ("form", "mailed", "posted"):
+    assert any(h.startswith("intake_submission.") for h in before_hits)
+    for key in ("form", "mailed", "posted", "reviewed"):
         complaint = Complaint.objects.get(pk=lives[key].pk)
         assert complaint.anonymised_at is not None
         assert complaint.postcode == "" and complaint.district_id == lives[key].district_id
