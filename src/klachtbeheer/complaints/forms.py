@@ -34,7 +34,6 @@ from klachtbeheer.core.kept_uploads import (
 from klachtbeheer.organisation.models import District, Role
 from klachtbeheer.organisation.selectors import (
     assignable_handlers,
-    district_for_postcode,
     normalise_phone,
     normalise_postcode,
 )
@@ -704,25 +703,9 @@ class RectifyForm(StaffForm):
         return normalised
 
     def clean_phone(self):
+        # A number that is no phone number is refused by the service (409, as in the API).
         value = self.cleaned_data["phone"].strip()
-        if not value:
-            return ""
-        normalised = normalise_phone(value)
-        if not normalised:
-            raise forms.ValidationError(_("Enter a phone number such as 035 123 4567."))
-        return normalised
-
-    def clean(self):
-        data = super().clean()
-        if self.complaint is not None and "postcode" in data and not data.get("reroute"):
-            new = district_for_postcode(data["postcode"]) if data["postcode"] else None
-            if new != self.complaint.district and data["postcode"] != self.complaint.postcode:
-                self.add_error(
-                    "reroute",
-                    _("The new postcode lies in district %(new)s. Choose where it goes.")
-                    % {"new": new.name if new else _("no district")},
-                )
-        return data
+        return (normalise_phone(value) or value) if value else ""
 
     def service_arguments(self) -> dict:
         data = self.cleaned_data

@@ -42,7 +42,12 @@ from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.organisation.models import Organisation, Role
-from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode, role_of
+from klachtbeheer.organisation.selectors import (
+    assignable_handlers,
+    normalise_phone,
+    normalise_postcode,
+    role_of,
+)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Removing the manager concerned (P3.2): the same words on the page and from the service.
@@ -871,8 +876,8 @@ RECTIFIABLE = (
     "is_uwv_client",
 )
 REROUTE_QUESTION = _(
-    "The new postcode lies in district %(new)s, the complaint in %(old)s. Say whether the "
-    "complaint goes to the new district's handler or stays where it is."
+    "With the new postcode the complaint's district changes from %(old)s to %(new)s. Say "
+    "whether the complaint goes to the new district's handler or stays where it is."
 )
 
 
@@ -904,12 +909,17 @@ def complaint_rectify(
         postcode = normalise_postcode(complainant.postcode) or ""
         if not postcode:
             raise ProcedureError("bad_postcode", _("Enter a Dutch postcode such as 3741 AB."))
+    phone = complainant.phone.strip()
+    if phone:
+        phone = normalise_phone(phone) or ""
+        if not phone:
+            raise ProcedureError("bad_phone", _("Enter a phone number such as 035 123 4567."))
     new = {
         "complainant_type": complainant.complainant_type,
         "complainant_name": name,
         "complainant_organisation": complainant.organisation.strip(),
         "complainant_email": complainant.email.strip().lower(),
-        "complainant_phone": complainant.phone.strip(),
+        "complainant_phone": phone,
         "street_address": complainant.street_address.strip(),
         "postcode": postcode,
         "city": complainant.city.strip(),
