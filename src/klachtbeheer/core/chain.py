@@ -11,7 +11,7 @@ Every chained row carries
 
 **Personal data is never hashed into the chain.** The erasable columns of a row
 (`ERASABLE`: a timeline entry's text and details, an audit row's details, a list
-view's search) are covered by `erasable_digest`, a SHA-256 with a random salt kept
+view's details) are covered by `erasable_digest`, a SHA-256 with a random salt kept
 in the row (`erasure_salt`). Anonymisation (issue 10) blanks the erasable columns
 and the salt together (`erase`); the digest in the chain then no longer tells
 anything about what was there, and `verify` still passes because the chain never

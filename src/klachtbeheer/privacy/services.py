@@ -68,7 +68,9 @@ COMPLAINT_PERSONAL = {
 }
 # Where a copy derived from these fields lives, it is cleared here too: a stored
 # full-text vector of the complaint (when a column `search_vector` exists) is set
-# to NULL with the fields it was made from.
+# to NULL with the fields it was made from (a GeneratedField follows by itself).
+# A new derived copy of personal text (another column, a cache, a search index)
+# must be named here, or cleared in `_anonymise_locked`.
 DERIVED_TEXT_COLUMNS = ("search_vector",)
 ERASED_ADDRESS = "erased@anonymised.invalid"
 
@@ -160,8 +162,11 @@ def _anonymise_locked(complaint: Complaint, *, actor, because: str) -> Complaint
     complaint.anonymised_because = because
     update_fields = [*COMPLAINT_PERSONAL, "anonymised_at", "anonymised_because", "updated_at"]
     complaint.save(update_fields=update_fields)
+    # A generated column follows the blanked fields by itself; a stored one is cleared.
     derived = [
-        f.column for f in Complaint._meta.concrete_fields if f.column in DERIVED_TEXT_COLUMNS
+        f.attname
+        for f in Complaint._meta.concrete_fields
+        if f.column in DERIVED_TEXT_COLUMNS and not isinstance(f, models.GeneratedField)
     ]
     for column in derived:
         Complaint.objects.filter(pk=complaint.pk).update(**{column: None})
@@ -459,7 +464,7 @@ def retention_run(*, as_of: dt.date | None = None, dry_run: bool = False) -> Ret
             Action(
                 "access log",
                 str(count),
-                _("Erase the search terms of %(count)s list views older than %(months)s months.")
+                _("Erase the details of %(count)s list views older than %(months)s months.")
                 % {"count": count, "months": organisation.access_log_retention_months},
             )
         )
