@@ -124,3 +124,23 @@ def world(db) -> World:
 @pytest.fixture
 def user_without_profile(db):
     return UserFactory(username="zonderprofiel")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_may_empty_the_chain():
+    """The chained tables refuse DELETE and TRUNCATE (issue 11.7); emptying the test
+    database between transactional tests is the one place that may, by the
+    maintenance switch of `core.chain`."""
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    from klachtbeheer.core import chain
+
+    original = BaseDatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with chain.maintenance():
+            return original(self, sql_list)
+
+    BaseDatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    BaseDatabaseOperations.execute_sql_flush = original

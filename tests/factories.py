@@ -257,6 +257,22 @@ def take_step(step: Step, complaint: Complaint, *, actor, **overrides) -> Compla
             "description": "Scan van de brief",
         } | overrides
         services.complaint_add_attachment(actor=actor, reference=ref, **kwargs)
+    elif step == Step.RECTIFY:
+        kwargs = {
+            "complainant": services.ComplainantData(
+                complainant_type=complaint.complainant_type,
+                name=complaint.complainant_name + " (gecorrigeerd)",
+                organisation=complaint.complainant_organisation,
+                email=complaint.complainant_email,
+                phone=complaint.complainant_phone,
+                street_address=complaint.street_address,
+                postcode=complaint.postcode,
+                city=complaint.city,
+                is_uwv_client=complaint.is_uwv_client,
+            ),
+            "reason": "De naam was verkeerd gespeld.",
+        } | overrides
+        services.complaint_rectify(actor=actor, reference=ref, **kwargs)
     else:  # pragma: no cover - a new step needs a line here
         raise AssertionError(f"take_step does not know {step}")
     return Complaint.objects.get(pk=complaint.pk)

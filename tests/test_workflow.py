@@ -52,6 +52,7 @@ EVENT_OF_STEP = {
     Step.SET_PERSON_CONCERNED: EventKind.PERSON_CONCERNED,
     Step.ADD_NOTE: EventKind.NOTE,
     Step.ADD_ATTACHMENT: EventKind.ATTACHMENT,
+    Step.RECTIFY: EventKind.RECTIFIED,
 }
 
 # Letters the procedure owes the complainant after a step (P3.4, P3.5, P3.7, P3.8, P1.2).
@@ -95,9 +96,14 @@ def test_the_table_covers_every_step_and_every_state_is_reachable():
     assert len(ALLOWED) + len(REFUSED) == len(Step) * len(State)
 
 
-def test_ended_states_offer_only_reopen_note_and_attachment():
+def test_ended_states_offer_only_reopen_note_attachment_and_rectification():
     for state in ENDED_STATES:
-        assert set(steps_from(state)) == {Step.REOPEN, Step.ADD_NOTE, Step.ADD_ATTACHMENT}
+        assert set(steps_from(state)) == {
+            Step.REOPEN,
+            Step.ADD_NOTE,
+            Step.ADD_ATTACHMENT,
+            Step.RECTIFY,
+        }
     for state in OPEN_STATES:
         assert Step.REOPEN not in steps_from(state)
 

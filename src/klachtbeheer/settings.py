@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "klachtbeheer.letters",
     "klachtbeheer.mailintake",
     "klachtbeheer.reporting",
+    "klachtbeheer.privacy",
     "klachtbeheer.reminders",
     "klachtbeheer.demo",
     "klachtbeheer.operations",

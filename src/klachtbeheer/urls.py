@@ -28,6 +28,7 @@ urlpatterns += i18n_patterns(
     path("klachten/", include("klachtbeheer.casework.urls")),
     path("brieven/", include("klachtbeheer.letters.urls")),
     path("e-mail/", include("klachtbeheer.mailintake.urls")),
+    path("persoonsgegevens/", include("klachtbeheer.privacy.urls")),
     path("", include("klachtbeheer.reporting.urls")),
     path("", include("klachtbeheer.intake.urls")),
     path("beheer/", admin.site.urls),

@@ -25,6 +25,7 @@ from klachtbeheer.complaints.selectors import (
     complaint_for,
     complaint_terms,
     complaints_visible_to,
+    log_list_view,
     staff_names_in,
     work_calendar,
     work_list,
@@ -88,6 +89,12 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
         (c, complaint_terms(c, calendar=calendar, organisation=organisation, today=today))
         for c in complaints
     ]
+    log_list_view(
+        request.user,
+        via="list",
+        references=[c.reference for c in page.object_list],
+        filters={**vars(filters), "page": page.number},
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from django import forms
 from django.urls import reverse
@@ -40,6 +40,7 @@ from klachtbeheer.complaints.selectors import (
     bounded_search,
     complaint_for,
     complaint_terms,
+    log_list_view,
     work_calendar,
     work_list,
 )
@@ -49,7 +50,7 @@ from klachtbeheer.core.api import ERRORS, MAX_ID, REFERENCE_PATTERN, text, valid
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.core.form_schema import FormSchema, form_schema
 from klachtbeheer.organisation.models import Organisation, Role
-from klachtbeheer.organisation.selectors import role_of
+from klachtbeheer.organisation.selectors import POSTCODE_PATTERN, role_of
 
 router = Router()
 
@@ -90,7 +91,23 @@ class VerdictFields(FormSchema):
 
 
 # How a step's JSON differs from its form, where it does.
-_STEP_BASES: dict[Step, type[FormSchema]] = {Step.RECORD_VERDICT: VerdictFields}
+class RectifyFields(FormSchema):
+    pattern_messages: ClassVar[dict] = {
+        "postcode": gettext_lazy("Enter a Dutch postcode such as 3741 AB.")
+    }
+
+    postcode: str = Field(
+        "",
+        max_length=8,
+        pattern=POSTCODE_PATTERN,
+        description="Postcode. Decides the district and so the handler.",
+    )
+
+
+_STEP_BASES: dict[Step, type[FormSchema]] = {
+    Step.RECORD_VERDICT: VerdictFields,
+    Step.RECTIFY: RectifyFields,
+}
 # Fields that must be sent even when they may be empty: leaving them out would clear them
 # (the person concerned decides who handles the complaint, P3.2).
 _STEP_PRESENT: dict[Step, tuple[str, ...]] = {
@@ -107,6 +124,13 @@ _STEP_RULES: dict[Step, str] = {
         "unfounded one may have `no_measures`."
     ),
     Step.REASSIGN: "Beyond the schema the form checks that the new handler handles complaints.",
+    Step.RECTIFY: (
+        "Send every detail as it should be (the fields not sent are blanked). When the new "
+        "`postcode` lies in another district, `reroute` must say where the complaint goes "
+        "(`yes`: the new district's handler, `no`: it stays); without it the step is refused "
+        "with 409 `reroute_question`. A `phone` that is no phone number is refused with 409 "
+        "`bad_phone`, an anonymised complaint with 409."
+    ),
     Step.SET_PERSON_CONCERNED: (
         "Send both fields. Removing the district manager concerned takes "
         "`manager_concerned` null with `clear_manager_concerned` true and a `reason` (P3.2). "
@@ -435,6 +459,12 @@ def complaint_list(request, filters: Query[ListFilters]):
                 "or e-mail address, or a filter such as district or state."
             ),
         ) from None
+    log_list_view(
+        user,
+        via="api-list",
+        references=[row["reference"] for row in results],
+        filters=filters.model_dump(),
+    )
     return Status(
         200,
         {

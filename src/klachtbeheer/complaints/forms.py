@@ -21,6 +21,7 @@ from klachtbeheer.complaints.services import (
     PERSON_CONCERNED_CHOICE_REQUIRED,
     PERSON_CONCERNED_CONFLICT,
     PERSON_CONCERNED_REASON_REQUIRED,
+    ComplainantData,
 )
 from klachtbeheer.complaints.workflow import State, Step
 from klachtbeheer.core import clock
@@ -37,6 +38,20 @@ from klachtbeheer.organisation.selectors import (
     normalise_phone,
     normalise_postcode,
 )
+
+
+def form_of_address_field() -> forms.ChoiceField:
+    """The optional form of address (issue 14), on staff registration and rectification."""
+    return forms.ChoiceField(
+        label=_("Form of address in letters"),
+        choices=[
+            (FormOfAddress.MRS, _("Geachte mevrouw …")),
+            (FormOfAddress.MR, _("Geachte heer …")),
+            (FormOfAddress.NEUTRAL, _("Neutral: the full name")),
+        ],
+        widget=forms.RadioSelect,
+        required=False,
+    )
 
 
 class DateInput(forms.DateInput):
@@ -127,16 +142,7 @@ class RegisterComplaintForm(StaffForm):
         widget=forms.RadioSelect,
     )
     name = forms.CharField(label=_("Name of the complainant"), max_length=200)
-    form_of_address = forms.ChoiceField(
-        label=_("Form of address in letters"),
-        choices=[
-            (FormOfAddress.MRS, _("Geachte mevrouw …")),
-            (FormOfAddress.MR, _("Geachte heer …")),
-            (FormOfAddress.NEUTRAL, _("Neutral: the full name")),
-        ],
-        widget=forms.RadioSelect,
-        required=False,
-    )
+    form_of_address = form_of_address_field()
     organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
     email = forms.EmailField(label=_("E-mail address"), max_length=254, required=False)
     phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
@@ -686,6 +692,103 @@ class PersonConcernedForm(StaffForm):
             "employee_concerned": data["employee_concerned"],
             "clear_manager_concerned": bool(data.get("clear_manager_concerned")),
             "reason": data.get("reason") or "",
+        }
+
+
+@input_for(Step.RECTIFY)
+class RectifyForm(StaffForm):
+    """Correct the complainant's details (AVG art. 16); asks whether to re-route when the
+    new postcode lies in another district."""
+
+    error_texts = {
+        "complainant_type": {"required": _("Choose who is complaining.")},
+        "name": {"required": _("Enter the name of the complainant.")},
+        "email": {"invalid": _("Enter an e-mail address like name@example.nl.")},
+        "reason": {"required": _("Say what was wrong.")},
+    }
+
+    complainant_type = forms.ChoiceField(
+        label=_("Who is complaining?"), choices=ComplainantType.choices, widget=forms.RadioSelect
+    )
+    name = forms.CharField(label=_("Name of the complainant"), max_length=200)
+    form_of_address = form_of_address_field()
+    organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
+    email = forms.EmailField(label=_("E-mail address"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
+    street_address = forms.CharField(label=_("Street and number"), max_length=200, required=False)
+    postcode = forms.CharField(
+        label=_("Postcode"),
+        max_length=8,
+        required=False,
+        help_text=_("Decides the district and so the handler."),
+    )
+    city = forms.CharField(label=_("Town"), max_length=100, required=False)
+    is_uwv_client = forms.BooleanField(label=_("The complainant is a UWV client"), required=False)
+    reroute = forms.ChoiceField(
+        label=_("The new postcode lies in another district. Where does the complaint go?"),
+        choices=[
+            ("", _("— only asked when the district changes —")),
+            ("yes", _("To the new district's handler")),
+            ("no", _("It stays with the current district and handler")),
+        ],
+        required=False,
+    )
+    reason = forms.CharField(
+        label=_("What was wrong?"),
+        help_text=_("Goes on the timeline; the old details are not kept."),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        c = self.complaint
+        if c is not None:
+            for field, attr in (
+                ("complainant_type", "complainant_type"),
+                ("name", "complainant_name"),
+                ("form_of_address", "form_of_address"),
+                ("organisation", "complainant_organisation"),
+                ("email", "complainant_email"),
+                ("phone", "complainant_phone"),
+                ("street_address", "street_address"),
+                ("postcode", "postcode"),
+                ("city", "city"),
+                ("is_uwv_client", "is_uwv_client"),
+            ):
+                self.initial.setdefault(field, getattr(c, attr))
+
+    def clean_postcode(self):
+        value = self.cleaned_data["postcode"].strip()
+        if not value:
+            return ""
+        normalised = normalise_postcode(value)
+        if not normalised:
+            raise forms.ValidationError(_("Enter a Dutch postcode such as 3741 AB."))
+        return normalised
+
+    def clean_phone(self):
+        # A number that is no phone number is refused by the service (409, as in the API).
+        value = self.cleaned_data["phone"].strip()
+        return (normalise_phone(value) or value) if value else ""
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "complainant": ComplainantData(
+                complainant_type=data["complainant_type"],
+                name=data["name"],
+                form_of_address=data.get("form_of_address") or "",
+                organisation=data["organisation"],
+                email=data["email"],
+                phone=data["phone"],
+                street_address=data["street_address"],
+                postcode=data["postcode"],
+                city=data["city"],
+                is_uwv_client=bool(data["is_uwv_client"]),
+            ),
+            "reason": data["reason"],
+            "reroute": {"yes": True, "no": False}.get(data.get("reroute") or ""),
         }
 
 

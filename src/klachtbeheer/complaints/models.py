@@ -7,12 +7,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.terms import TermFacts, next_due_on, settlement_counted
 from klachtbeheer.complaints.workflow import SETTLED_STATES, State
 from klachtbeheer.core import clock
-from klachtbeheer.core.models import AppendOnlyModel
+from klachtbeheer.core.chain import ChainedModel
 from klachtbeheer.organisation.models import District
 
 
@@ -181,6 +182,16 @@ class Complaint(models.Model):
     categories = models.ManyToManyField(
         Category, verbose_name=_("categories"), blank=True, related_name="complaints"
     )
+    # Personal data (issue 10): a legal hold keeps everything; anonymisation leaves a
+    # tombstone (reference, dates, channel, type, district, handler, verdict, terms).
+    legal_hold_reason = models.TextField(
+        _("legal hold"),
+        blank=True,
+        help_text=_("While set, nothing of this complaint is anonymised."),
+    )
+    legal_hold_since = models.DateTimeField(_("legal hold since"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
+    anonymised_because = models.CharField(_("anonymised because"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("complaint")
@@ -290,16 +301,23 @@ class EventKind(models.TextChoices):
     COMPLAINANT_MESSAGE = "complainant_message", _("Message from the complainant")
     MEASURE = "measure", _("Measure updated")
     SATISFACTION = "satisfaction", _("Satisfaction survey answered")
+    RECTIFIED = "rectified", _("Complainant's details corrected")
+    LEGAL_HOLD = "legal_hold", _("Legal hold")
+    ANONYMISED = "anonymised", _("Anonymised")
 
 
-class Event(AppendOnlyModel):
-    """One entry of a complaint's timeline; never changed after it is written."""
+class Event(ChainedModel):
+    """One entry of a complaint's timeline; never changed after it is written.
+
+    In the chain (`core.chain`); `text` and `data` are its erasable part, blanked
+    when the complaint is anonymised.
+    """
 
     complaint = models.ForeignKey(
         Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="events"
     )
     kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
-    at = models.DateTimeField(_("at"), auto_now_add=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
@@ -425,17 +443,25 @@ class LetterKind(models.TextChoices):
     NOT_A_COMPLAINT = "not_a_complaint", _("Answer: not a complaint")
 
 
-class AccessLog(AppendOnlyModel):
-    """Every opening of a complaint: who, when, through what (P5.3)."""
+class AccessLog(ChainedModel):
+    """Every opening of a complaint, and every list showing names: who, when, through
+    what (P5.3). A list view has no complaint; `data` (erasable) holds the search and
+    the references shown."""
 
     complaint = models.ForeignKey(
-        Complaint, verbose_name=_("complaint"), on_delete=models.CASCADE, related_name="+"
+        Complaint,
+        verbose_name=_("complaint"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
     via = models.CharField(_("via"), max_length=32)
+    data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("access log entry")

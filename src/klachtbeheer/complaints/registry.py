@@ -86,6 +86,7 @@ STEPS: dict[Step, StepSpec] = {
         StepSpec(Step.SET_PERSON_CONCERNED, EventKind.PERSON_CONCERNED, moves_on=False),
         StepSpec(Step.ADD_NOTE, EventKind.NOTE, moves_on=False),
         StepSpec(Step.ADD_ATTACHMENT, EventKind.ATTACHMENT, moves_on=False),
+        StepSpec(Step.RECTIFY, EventKind.RECTIFIED, moves_on=False),
     )
 }
 BY_NAME: dict[str, StepSpec] = {spec.name: spec for spec in STEPS.values()}

@@ -113,6 +113,21 @@ def complaint_for(user, *, reference: str, via: str, for_update: bool = False) -
     return complaint
 
 
+def log_list_view(user, *, via: str, references: list[str], filters: dict[str, Any]) -> None:
+    """A list showing complainants' names was seen (P5.3, issue 10.6): one access-log row
+    with the references shown and the filters used. A search term is not kept (it may be
+    a name): only that there was one."""
+    if not references:
+        return
+    kept = {key: str(value) for key, value in filters.items() if value and key != "q"}
+    AccessLog.objects.create(
+        complaint=None,
+        user=user,
+        via=via,
+        data={"shown": references, "filters": kept, "searched": bool(filters.get("q"))},
+    )
+
+
 # The keys of an event's data that hold a member of staff (by id).
 STAFF_KEYS = ("handler", "previous", "manager_concerned", "previous_manager_concerned")
 

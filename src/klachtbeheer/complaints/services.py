@@ -44,7 +44,12 @@ from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.organisation.models import Organisation, Role
-from klachtbeheer.organisation.selectors import assignable_handlers, normalise_postcode, role_of
+from klachtbeheer.organisation.selectors import (
+    assignable_handlers,
+    normalise_phone,
+    normalise_postcode,
+    role_of,
+)
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Removing the manager concerned (P3.2): the same words on the page and from the service.
@@ -255,6 +260,11 @@ def _store_attachment(
 # --- intake ----------------------------------------------------------------
 
 
+def _form_of_address(value: str) -> str:
+    """A form of address the letters know, else the neutral form (issue 14)."""
+    return value if value in FormOfAddress.values else FormOfAddress.NEUTRAL
+
+
 @dataclass(frozen=True)
 class ComplainantData:
     complainant_type: str
@@ -321,11 +331,7 @@ def complaint_register(
         channel=channel,
         complainant_type=complainant.complainant_type,
         complainant_name=name,
-        form_of_address=(
-            complainant.form_of_address
-            if complainant.form_of_address in FormOfAddress.values
-            else FormOfAddress.NEUTRAL
-        ),
+        form_of_address=_form_of_address(complainant.form_of_address),
         complainant_organisation=complainant.organisation.strip(),
         complainant_email=complainant.email.strip().lower(),
         complainant_phone=complainant.phone.strip(),
@@ -955,6 +961,107 @@ def complaint_set_person_concerned(
         text=reason if data.get("cleared") else complaint.employee_concerned,
         data=data,
     )
+
+
+# The complainant's details a rectification can correct (AVG art. 16), as on the timeline.
+RECTIFIABLE = (
+    "complainant_type",
+    "complainant_name",
+    "form_of_address",
+    "complainant_organisation",
+    "complainant_email",
+    "complainant_phone",
+    "street_address",
+    "postcode",
+    "city",
+    "is_uwv_client",
+)
+REROUTE_QUESTION = _(
+    "With the new postcode the complaint's district changes from %(old)s to %(new)s. Say "
+    "whether the complaint goes to the new district's handler or stays where it is."
+)
+
+
+@implements(Step.RECTIFY)
+@transaction.atomic(durable=True)
+def complaint_rectify(
+    *,
+    actor,
+    reference: str,
+    complainant: ComplainantData,
+    reason: str,
+    reroute: bool | None = None,
+) -> Complaint:
+    """Correct the complainant's details (AVG art. 16, issue 14).
+
+    When the new postcode lies in another district, `reroute` must answer the
+    question: True routes the complaint afresh (P3.1, P3.2), False keeps district
+    and handler. The timeline names the fields corrected, never the old values.
+    """
+    complaint = _lock(actor, reference, Step.RECTIFY)
+    if complaint.anonymised_at is not None:
+        raise ProcedureError("anonymised", _("The complaint was anonymised; nothing to correct."))
+    reason = _require_text(reason, "reason", _("Say what was wrong."))
+    if complainant.complainant_type not in ComplainantType.values:
+        raise ProcedureError("bad_complainant_type", _("Choose the type of complainant."))
+    name = _require_text(complainant.name, "name", _("Enter the complainant’s name."))
+    postcode = ""
+    if complainant.postcode.strip():
+        postcode = normalise_postcode(complainant.postcode) or ""
+        if not postcode:
+            raise ProcedureError("bad_postcode", _("Enter a Dutch postcode such as 3741 AB."))
+    phone = complainant.phone.strip()
+    if phone:
+        phone = normalise_phone(phone) or ""
+        if not phone:
+            raise ProcedureError("bad_phone", _("Enter a phone number such as 035 123 4567."))
+    new = {
+        "complainant_type": complainant.complainant_type,
+        "complainant_name": name,
+        "form_of_address": _form_of_address(complainant.form_of_address),
+        "complainant_organisation": complainant.organisation.strip(),
+        "complainant_email": complainant.email.strip().lower(),
+        "complainant_phone": phone,
+        "street_address": complainant.street_address.strip(),
+        "postcode": postcode,
+        "city": complainant.city.strip(),
+        "is_uwv_client": complainant.is_uwv_client,
+    }
+    changed = [name_ for name_ in RECTIFIABLE if getattr(complaint, name_) != new[name_]]
+    if not changed:
+        raise ProcedureError("nothing_changed", _("Nothing was changed."))
+    data: dict[str, Any] = {"corrected": changed}
+    if "postcode" in changed:
+        organisation = Organisation.current()
+        the_route = route(
+            postcode=postcode,
+            manager_concerned=complaint.manager_concerned,
+            organisation=organisation,
+        )
+        if the_route.district != complaint.district:
+            if reroute is None:
+                raise ProcedureError(
+                    "reroute_question",
+                    REROUTE_QUESTION,
+                    new=the_route.district.name if the_route.district else _("no district"),
+                    old=complaint.district.name if complaint.district else _("no district"),
+                )
+            data["rerouted"] = bool(reroute)
+            if reroute:
+                data.update(
+                    {
+                        "previous_district": complaint.district_id,
+                        "district": the_route.district.pk if the_route.district else None,
+                        "previous": complaint.handler_id,
+                        "handler": the_route.handler.pk if the_route.handler else None,
+                        "route": the_route.reason,
+                    }
+                )
+                complaint.district = the_route.district
+                complaint.handler = the_route.handler
+    for name_, value in new.items():
+        setattr(complaint, name_, value)
+    return _commit_step(complaint, actor=actor, step=Step.RECTIFY, text=reason, data=data)
 
 
 @implements(Step.ADD_NOTE)

@@ -43,6 +43,7 @@ class Step(models.TextChoices):
     SET_PERSON_CONCERNED = "person_concerned", _("Person concerned")
     ADD_NOTE = "note", _("Add a note")
     ADD_ATTACHMENT = "attachment", _("Add an attachment")
+    RECTIFY = "rectify", _("Correct the complainant's details")
 
 
 S = State
@@ -76,6 +77,8 @@ TRANSITIONS: dict[Step, dict[State, State]] = {
     Step.SET_PERSON_CONCERNED: {s: s for s in OPEN_STATES},
     Step.ADD_NOTE: {s: s for s in State},
     Step.ADD_ATTACHMENT: {s: s for s in State},
+    # AVG art. 16: wrong details are corrected in every state (until anonymised).
+    Step.RECTIFY: {s: s for s in State},
 }
 
 # The order in which the complaint page offers the steps.

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from klachtbeheer.core import checks  # noqa: F401 - registers the production check
+        from klachtbeheer.core.chain import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="kb_chain_sqlite")

@@ -22,7 +22,12 @@ def audit(
 ) -> AuditEntry:
     """Write an audit row; call it inside the transaction of the change itself."""
     action = AuditAction(action)  # ValueError for a name outside the vocabulary
+    if target._meta.label_lower == "complaints.complaint":
+        complaint_ref = target.pk
+    else:
+        complaint_ref = getattr(target, "complaint_id", None)
     return AuditEntry.objects.create(
+        complaint_ref=complaint_ref,
         actor=actor if getattr(actor, "pk", None) else None,
         action=action.value,
         target_type=target._meta.label_lower,

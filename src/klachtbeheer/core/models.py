@@ -1,32 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Bulk changes would bypass the model's guard; they are refused too."""
-
-    def _refuse(self, *args, **kwargs):
-        raise RuntimeError(f"{self.model.__name__} rows are append-only")
-
-    update = delete = bulk_update = _refuse
-
-
-class AppendOnlyModel(models.Model):
-    """History rows are written once: never updated, never deleted."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise RuntimeError(f"{type(self).__name__} rows are append-only")
-        return super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise RuntimeError(f"{type(self).__name__} rows are append-only")
+from klachtbeheer.core.chain import ChainedModel
 
 
 class AuditAction(models.TextChoices):
@@ -84,12 +61,40 @@ class AuditAction(models.TextChoices):
     SATISFACTION_ANSWER = "satisfaction.answer", _("Survey answered")
     SATISFACTION_VERY_UNHAPPY = "satisfaction.very_unhappy", _("Survey: very dissatisfied")
     SATISFACTION_FOLLOW_UP = "satisfaction.follow_up", _("Survey answer followed up")
+    # Personal data (issue 10) and the record itself (issue 11.7).
+    COMPLAINT_RECTIFY = "complaint.rectify", _("Step: complainant's details corrected")
+    PRIVACY_ANONYMISE = "privacy.anonymise", _("Complaint anonymised")
+    PRIVACY_LEGAL_HOLD = "privacy.legal_hold", _("Legal hold set")
+    PRIVACY_LEGAL_HOLD_RELEASED = "privacy.legal_hold_released", _("Legal hold released")
+    PRIVACY_ERASURE_REFUSED = "privacy.erasure_refused", _("Erasure request refused")
+    PRIVACY_PURGE = "privacy.purge", _("Record removed at the end of its term")
+    PRIVACY_RETENTION_SETTINGS = "privacy.retention_settings", _("Retention terms changed")
+    PRIVACY_SUBJECT_ACCESS = "privacy.subject_access", _("Subject access: person looked up")
+    PRIVACY_SUBJECT_EXPORT = "privacy.subject_export", _("Subject access: data downloaded")
+    AUDIT_EXPORT = "audit.export", _("Audit log exported")
 
 
-class AuditEntry(AppendOnlyModel):
-    """Who did what to which object, written in the same transaction as the change."""
+class ChainHead(models.Model):
+    """The last link of the tamper-evident chain (`core.chain`): one row, id 1."""
 
-    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("chain head")
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.hash[:12]}"
+
+
+class AuditEntry(ChainedModel):
+    """Who did what to which object, written in the same transaction as the change.
+
+    In the chain (`core.chain`); `data` is its erasable part: it may hold personal
+    data (a reason in words) and is blanked when the complaint is anonymised.
+    """
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -103,6 +108,9 @@ class AuditEntry(AppendOnlyModel):
     target_type = models.CharField(_("object type"), max_length=64)
     target_id = models.CharField(_("object id"), max_length=64)
     data = models.JSONField(_("details"), default=dict, blank=True)
+    # The complaint the row is about (its target, or the target's complaint), so
+    # anonymisation finds every row to blank; not a foreign key (core is below them).
+    complaint_ref = models.IntegerField(_("complaint"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("audit entry")

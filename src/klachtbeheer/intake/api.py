@@ -43,15 +43,12 @@ from klachtbeheer.core.form_schema import FormSchema, form_schema
 from klachtbeheer.intake import files, ratelimit, services, spam
 from klachtbeheer.intake.forms import IntakeForm
 from klachtbeheer.intake.models import Source
+from klachtbeheer.organisation.selectors import POSTCODE_PATTERN
 
 router = Router()
 # The public intake: the project API gives it the site key when it mounts `router`.
 public = Router()
 router.add_router("", public)
-
-# A Dutch postcode as both forms accept it (organisation.selectors.normalise_postcode):
-# four digits, the first not 0, an optional space, two letters but not SA, SD or SS.
-POSTCODE_PATTERN = r"^([1-9][0-9]{3} ?([A-RT-Za-rt-z][A-Za-z]|[Ss][B-CE-RT-Zb-ce-rt-z]))?$"
 
 
 # --- public intake (P2.1, P2.2) -------------------------------------------------------------

@@ -37,6 +37,7 @@ from klachtbeheer.intake.forms import (
 from klachtbeheer.intake.models import StaffToken, Submission, SubmissionState
 from klachtbeheer.letters.views import letter_file_response
 from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.organisation.retention import retention_terms
 from klachtbeheer.organisation.selectors import role_of
 from klachtbeheer.reporting.views import satisfaction_survey, survey_context
 
@@ -448,6 +449,7 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
         {
             "organisation": Organisation.current(),
             "status_days": settings.INTAKE_STATUS_LINK_DAYS,
+            "retention_terms": retention_terms(),
         },
     )
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Complaint, LetterKind
-from klachtbeheer.complaints.selectors import complaint_for
+from klachtbeheer.complaints.selectors import complaint_for, log_list_view
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import selectors, services
@@ -118,9 +118,14 @@ def letter_due_view(request: HttpRequest, reference: str, due_id: int) -> HttpRe
 @login_required
 def print_queue_view(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
-    return render(
-        request, "letters/print_queue.html", {"letters": selectors.print_queue(request.user)}
+    letters = list(selectors.print_queue(request.user))
+    log_list_view(
+        request.user,
+        via="print-queue",
+        references=sorted({letter.complaint.reference for letter in letters}),
+        filters={},
     )
+    return render(request, "letters/print_queue.html", {"letters": letters})
 
 
 @login_required

@@ -32,6 +32,14 @@ class ClosureDayAdmin(admin.ModelAdmin):
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = ["name", "contact_term_days", "settle_term_days", "board_handler"]
+    # The retention terms are changed on the quality manager's page (Personal data),
+    # where the change is on the audit log; the admin shows them, it cannot change them.
+    readonly_fields = [
+        "complaint_retention_months",
+        "submission_retention_days",
+        "raw_message_retention_days",
+        "access_log_retention_months",
+    ]
 
     def has_add_permission(self, request):
         return not Organisation.objects.exists()

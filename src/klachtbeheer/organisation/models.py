@@ -44,6 +44,29 @@ class Organisation(models.Model):
         default=2,
         validators=[MaxValueValidator(20)],
     )
+    # Retention (issue 10, AVG art. 5(1)(e)): how long each kind of record is kept.
+    complaint_retention_months = models.PositiveSmallIntegerField(
+        _("keep complaint files (months after closure)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+        help_text=_("After this, the complaint is anonymised: only a tombstone for the figures."),
+    )
+    submission_retention_days = models.PositiveSmallIntegerField(
+        _("keep held or rejected submissions and unmatched e-mail (days)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_("Counted from the day they were dealt with."),
+    )
+    raw_message_retention_days = models.PositiveSmallIntegerField(
+        _("keep raw e-mail messages (days after processing)"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+    )
+    access_log_retention_months = models.PositiveSmallIntegerField(
+        _("keep access-log details (months)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(240)],
+    )
     board_handler = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("board member who handles complaints about district managers"),

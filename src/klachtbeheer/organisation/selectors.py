@@ -11,6 +11,9 @@ from klachtbeheer.organisation.models import ClosureDay, District, PostcodeRange
 POSTCODE_RE = re.compile(r"^\s*([1-9][0-9]{3})\s?([A-Za-z]{2})\s*$")
 # Letter pairs that PostNL never issues.
 _UNUSED_LETTERS = {"SA", "SD", "SS"}
+# The same rule for a JSON schema (the API's documents): four digits, the first not 0,
+# an optional space, two letters but not SA, SD or SS; or nothing.
+POSTCODE_PATTERN = r"^([1-9][0-9]{3} ?([A-RT-Za-rt-z][A-Za-z]|[Ss][B-CE-RT-Zb-ce-rt-z]))?$"
 
 
 def normalise_postcode(value: str) -> str | None:

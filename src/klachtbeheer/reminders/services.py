@@ -28,6 +28,7 @@ from klachtbeheer.complaints.selectors import (
 )
 from klachtbeheer.complaints.terms import TermStatus
 from klachtbeheer.core import clock
+from klachtbeheer.core.models import Beacon
 from klachtbeheer.letters.constants import MessageKind, MessageStatus
 from klachtbeheer.letters.content import LETTER_LANGUAGE, dutch_date
 from klachtbeheer.letters.models import LetterSettings, OutgoingMessage
@@ -39,7 +40,10 @@ from klachtbeheer.letters.services import (
     staff_complaint_url,
 )
 from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.privacy.services import retention_run
 from klachtbeheer.reporting.services import measures_remind_overdue
+
+RETENTION_BEACON = "retention"
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +83,11 @@ class TickReport:
     digests: int = 0
     skipped_without_address: int = 0
     nobody_to_tell: int = 0  # complaints with a term due that nobody with an address may see
+    retention_actions: int = 0  # what the daily retention run did (issue 10)
 
     def as_dict(self) -> dict[str, int]:
         return {
+            "retention_actions": self.retention_actions,
             "reminders": self.reminders,
             "digests": self.digests,
             "skipped_without_address": self.skipped_without_address,
@@ -161,9 +167,22 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
                 ),
             ),
         )
+    report.retention_actions = _retention_daily(today)
     if report.reminders or report.digests or OutgoingMessage.objects.due(clock.now()).exists():
         outbox_wake()
     return report
+
+
+def _retention_daily(today: dt.date) -> int:
+    """The retention job once a day (issue 10): the first tick of each day runs it."""
+    if Beacon.objects.filter(key=RETENTION_BEACON, data__day=today.isoformat()).exists():
+        return 0
+    report = retention_run(as_of=today)
+    Beacon.objects.update_or_create(
+        key=RETENTION_BEACON,
+        defaults={"at": clock.now(), "data": {"day": today.isoformat(), **report.counts()}},
+    )
+    return len(report.actions)
 
 
 def _remind_handlers(context: _Context, tiers: list[list]) -> None:
