@@ -120,7 +120,14 @@ class ChainedQuerySet(models.QuerySet):
     def _refuse(self, *args, **kwargs):
         raise RuntimeError(f"{self.model.__name__} rows are append-only")
 
-    update = delete = bulk_update = bulk_create = _refuse
+    update = delete = bulk_update = _refuse
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """New rows only, each hashed (and on SQLite linked) as `save` does, in order."""
+        objs = list(objs)
+        for obj in objs:
+            obj.prepare_for_chain()
+        return super().bulk_create(objs, *args, **kwargs)
 
     def erase(self) -> int:
         """Blank the erasable columns and the salt of these rows (anonymisation)."""
@@ -148,6 +155,13 @@ class ChainedModel(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not self._state.adding:
             raise RuntimeError(f"{type(self).__name__} rows are append-only")
+        self.prepare_for_chain()
+        return super().save(*args, **kwargs)
+
+    def prepare_for_chain(self) -> None:
+        """Hash a new row's content (and on SQLite give it its link) before its INSERT."""
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError(f"{type(self).__name__} rows are append-only")
         table = self._meta.db_table
         values = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
         # What the database will give back: JSON through its round trip, datetimes
@@ -161,7 +175,6 @@ class ChainedModel(models.Model):
         self.content_hash = content_hash(table, values, self.erasable_digest)
         if connection.vendor != "postgresql":
             _seal_here(self)
-        return super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise RuntimeError(f"{type(self).__name__} rows are append-only")
