@@ -7,4 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Audit and shared")
 
     def ready(self):
-        from klachtbeheer.core import checks  # noqa: F401 - registers the production check
+        from klachtbeheer.core import (
+            checks,  # noqa: F401 - registers the production check
+            storage,  # noqa: F401 - cleans up after each request
+        )

@@ -26,6 +26,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from klachtbeheer.core.text import clean_filename, clean_multiline, one_line
 from klachtbeheer.mailintake.constants import problem
 from klachtbeheer.mailintake.htmltext import html_to_text
 
@@ -80,7 +81,6 @@ LOOKS_AUTOMATIC = re.compile(
     r"undelivered mail|failure notice)\b",
     re.IGNORECASE,
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ class Limits:
     max_message_bytes: int
     max_body_chars: int
     max_attachment_bytes: int
+    max_attachments: int = 5
+    max_attachments_bytes: int = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -158,17 +160,11 @@ def _unique(items) -> list:
 
 def clean_text(value: str) -> str:
     """Text any database stores: no lone surrogates (from 8-bit headers), no NULs or controls."""
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
-        raw = value.encode("utf-8", "surrogateescape")
-        try:
-            value = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            value = raw.decode("cp1252", "replace")
-    return _CONTROL.sub("", value)
+    return clean_multiline(value)
 
 
 def _one_line(value: str, limit: int) -> str:
-    return re.sub(r"\s+", " ", clean_text(value)).strip()[:limit]
+    return one_line(value, limit)
 
 
 def _header(msg: Message, name: str) -> str:
@@ -233,8 +229,7 @@ def _filename(part: Message) -> str:
         name = part.get_filename() or ""
     except Exception:
         name = ""
-    name = clean_text(str(name)).replace("\\", "/").split("/")[-1].strip().strip(".")
-    return name
+    return clean_filename(str(name), default="")
 
 
 def _is_attachment(part: Message) -> bool:
@@ -296,25 +291,41 @@ def _attachment(part: Message, number: int) -> ParsedAttachment:
         extension = mimetypes.guess_extension(content_type) or ".bin"
         default = f"bijlage-{number}{extension}"
     name = _filename(part) or default
-    if len(name) > 200:
-        stem, dot, extension = name.rpartition(".")
-        name = (stem[:190] + dot + extension[:9]) if dot else name[:200]
     return ParsedAttachment(filename=name, content_type=content_type[:100], content=content)
 
 
 # --- who, when, what ------------------------------------------------------------------------
 
 
-def _sender(msg: Message) -> tuple[str, str]:
-    raw = _header(msg, "From")
-    for name, address in getaddresses([raw]):
-        address = clean_text(address).strip().lower()
+def _decoded(value: str) -> str:
+    """Encoded words (RFC 2047) decoded once, into text that is never parsed again."""
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:
+        return value
+
+
+def _sender(msg: Message) -> tuple[str, str, list[dict[str, Any]]]:
+    """The address part of the one From, checked as an address, and its display name.
+
+    The raw header is split into name and address first, and only the name is decoded
+    afterwards: a name whose encoded words decode to a line break, a comma or a second
+    address is only ever a name (issue 12).
+    """
+    values = _headers(msg, "From")
+    pairs = getaddresses(values) if values else []
+    pairs = [(name, address) for name, address in pairs if name or address]
+    problems = []
+    if len(pairs) > 1:
+        problems.append(problem("several_senders", count=len(pairs)))
+    for name, address in pairs[:1]:
+        address = one_line(address).lower()
         try:
             validate_email(address)
         except ValidationError:
-            continue
-        return address, _one_line(name, 200)
-    return "", _one_line(raw, 200)
+            break
+        return address, one_line(_decoded(name), 200), problems
+    return "", one_line(_decoded(values[0]) if values else "", 200), problems
 
 
 def _message_id(msg: Message) -> str:
@@ -338,17 +349,10 @@ def _sent_at(msg: Message) -> dt.datetime | None:
 
 
 def _recipients(msg: Message) -> list[str]:
+    """Every address part of the recipient headers (split before anything is decoded)."""
     values = [value for name in RECIPIENT_HEADERS for value in _headers(msg, name)]
-    decoded = []
-    for value in values:
-        try:
-            decoded.append(str(make_header(decode_header(value))))
-        except Exception:
-            decoded.append(value)
     return _unique(
-        clean_text(address).strip().lower()
-        for _name, address in getaddresses(decoded)
-        if "@" in address
+        one_line(address).lower() for _name, address in getaddresses(values) if "@" in address
     )
 
 
@@ -419,8 +423,7 @@ def parse_message(
 ) -> ParsedMessage:
     """Everything the intake needs to know about one message, and what is wrong with it."""
     msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
-    sender_email, sender_name = _sender(msg)
-    problems: list[dict[str, Any]] = []
+    sender_email, sender_name, problems = _sender(msg)
 
     texts: list[Message] = []
     leaves: list[Message] = []
@@ -458,7 +461,20 @@ def parse_message(
         )
     if len(body) > limits.max_body_chars:
         problems.append(problem("body_too_long", chars=len(body), limit=limits.max_body_chars))
-    for attachment in attachments:
+    if len(attachments) > limits.max_attachments:
+        problems.append(
+            problem("too_many_attachments", count=len(attachments), limit=limits.max_attachments)
+        )
+    total = sum(attachment.size for attachment in attachments)
+    if total > limits.max_attachments_bytes:
+        problems.append(
+            problem(
+                "attachments_too_large",
+                size_bytes=total,
+                limit_bytes=limits.max_attachments_bytes,
+            )
+        )
+    for attachment in attachments[: limits.max_attachments + 1]:
         if attachment.size > limits.max_attachment_bytes:
             problems.append(
                 problem(
