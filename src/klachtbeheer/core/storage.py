@@ -15,6 +15,7 @@ left: temporary files, and files no row refers to.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -51,10 +52,9 @@ class _Pending:
     callback: Callable[[], None] | None = None
 
     def move(self) -> None:
-        try:
+        # FileNotFoundError: deleted again inside its own transaction.
+        with contextlib.suppress(FileNotFoundError):
             os.replace(self.temporary, self.final)
-        except FileNotFoundError:
-            pass  # deleted again inside its own transaction
         self.moved = True
 
 
@@ -133,10 +133,8 @@ class SafeFileSystemStorage(FileSystemStorage):
             written = super()._save(temporary_name, content)
         except OSError as error:
             _release(final)
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(super().path(temporary_name))
-            except OSError:
-                pass
             logger.error("A file could not be written (%s)", error.strerror or type(error).__name__)
             raise StorageUnavailable() from error
         entry = _Pending(temporary=super().path(written), final=final)
