@@ -16,18 +16,30 @@ so data stored before these rules cannot break an address block either.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_SURROGATES = "\ud800-\udfff"
+# Written as escapes, so that the same classes serve Python and the API's JSON schema.
+BIDI_CONTROLS = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_SURROGATES = r"\ud800-\udfff"
 # Never in a one-line value.
-_UNSAFE_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff{BIDI_CONTROLS}{_SURROGATES}]")
+ONE_LINE_UNSAFE = rf"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff{BIDI_CONTROLS}{_SURROGATES}]"
 # Never in a longer text either: controls other than tab and line breaks, lone surrogates.
-_UNSAFE_MULTILINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{_SURROGATES}]")
+MULTILINE_UNSAFE = rf"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{_SURROGATES}]"
+# The same for the API's JSON schema, without the surrogates: a JSON schema's string is
+# Unicode text, which cannot hold them (generators would give up on the class), and the
+# API's check refuses them all the same.
+ONE_LINE_UNSAFE_SCHEMA = rf"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff{BIDI_CONTROLS}]"
+MULTILINE_UNSAFE_SCHEMA = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_UNSAFE_ONE_LINE = re.compile(ONE_LINE_UNSAFE)
+_UNSAFE_MULTILINE = re.compile(MULTILINE_UNSAFE)
+_SURROGATE = re.compile(f"[{_SURROGATES}]")
+_OTHER_SURROGATE = re.compile(r"[\ud800-\udc7f\udd00-\udfff]")
 
 UNSAFE_MESSAGE = _(
     "Remove the invisible characters (line breaks, control characters or text-direction "
@@ -57,21 +69,30 @@ def refuse_unsafe(value: str, *, multiline: bool = False) -> None:
         )
 
 
-def _without_surrogates(value: str) -> str:
-    """Lone surrogates (from 8-bit mail headers) back to text: UTF-8 if it is, else cp1252."""
-    if not any("\ud800" <= ch <= "\udfff" for ch in value):
+def is_multiline(field: forms.Field) -> bool:
+    return isinstance(field.widget, forms.Textarea)
+
+
+def guard_text_fields(form: forms.BaseForm) -> None:
+    """Give every text field of `form` the check above: one-line fields (names, addresses,
+    postcodes, phone numbers) refuse every unsafe character, text areas only controls."""
+    for form_field in form.fields.values():
+        if isinstance(form_field, forms.CharField):
+            multiline = is_multiline(form_field)
+            form_field.validators.append(functools.partial(refuse_unsafe, multiline=multiline))
+
+
+def _no_surrogates(value: str) -> str:
+    """Lone surrogates out: those of 8-bit mail headers (surrogateescape, U+DC80-U+DCFF) back
+    to text, UTF-8 if it is, else cp1252; any other becomes U+FFFD."""
+    if not _SURROGATE.search(value):
         return value
+    value = _OTHER_SURROGATE.sub("\ufffd", value)
     raw = value.encode("utf-8", "surrogateescape")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("cp1252", "replace")
-
-
-def _no_surrogates(value: str) -> str:
-    value = _without_surrogates(value)
-    # surrogateescape only maps bytes 0x80-0xff; any other lone surrogate goes.
-    return re.sub(f"[{_SURROGATES}]", "\ufffd", value)
 
 
 def one_line(value: str, limit: int | None = None) -> str:
