@@ -353,7 +353,7 @@ MAILINTAKE_MAX_BODY_CHARS = int(os.environ.get("MAILINTAKE_MAX_BODY_CHARS", "100
 MAILINTAKE_MAX_ATTACHMENTS = int(os.environ.get("MAILINTAKE_MAX_ATTACHMENTS", "5"))
 MAILINTAKE_MAX_ATTACHMENTS_MB = int(os.environ.get("MAILINTAKE_MAX_ATTACHMENTS_MB", "50"))
 # Processing one message longer than this is stopped; the message waits for review.
-MAILINTAKE_PROCESS_SECONDS = int(os.environ.get("MAILINTAKE_PROCESS_SECONDS", "60"))
+MAILINTAKE_PROCESS_SECONDS = float(os.environ.get("MAILINTAKE_PROCESS_SECONDS", "60"))
 # Who complains by e-mail is not known until triage (P1.1); the type it starts with.
 MAILINTAKE_COMPLAINANT_TYPE = os.environ.get("MAILINTAKE_COMPLAINANT_TYPE", "client")
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from klachtbeheer.complaints.selectors import work_calendar
 from klachtbeheer.complaints.terms import deadline
 from klachtbeheer.core import clock
-from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.core.errors import ProcedureError, StorageUnavailable
 from klachtbeheer.intake import altcha, files, ratelimit, selectors, services, spam
 from klachtbeheer.intake.forms import AddInformationForm, IntakeForm, ReviewForm, TokenForm
 from klachtbeheer.intake.models import StaffToken, Submission, SubmissionState
@@ -103,6 +103,8 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
             received = services.submission_receive(
                 data=form.intake_data(), draft=draft, spam_reasons=reasons
             )
+        except StorageUnavailable:
+            raise  # nothing was saved: the page that says so (core.middleware)
         except ProcedureError as error:
             file_errors.append(str(error))
         else:
@@ -207,6 +209,8 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
                         text=form.cleaned_data["text"],
                         uploads=services.uploads_of_draft(draft),
                     )
+                except StorageUnavailable:
+                    raise
                 except ProcedureError as error:
                     form.add_error("text", str(error))
                 else:

@@ -305,26 +305,54 @@ def _decoded(value: str) -> str:
         return value
 
 
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _split_addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(display name, address) pairs of raw header values, split before anything is decoded.
+
+    Encoded words (RFC 2047) stand in as plain atoms while the header is split, so that
+    whatever they decode to (a line break, a colon, a comma, a second address) can only
+    ever be part of a name; then the names are decoded, once.
+    """
+    words: list[str] = []
+
+    def hide(match: re.Match) -> str:
+        words.append(match.group(0))
+        return f"kbencodedword{len(words) - 1}x"
+
+    hidden = [_ENCODED_WORD.sub(hide, value) for value in values]
+
+    def reveal(text: str) -> str:
+        return re.sub(r"kbencodedword(\d+)x", lambda m: words[int(m.group(1))], text)
+
+    pairs = []
+    for name, address in getaddresses(hidden):
+        if not name and not address:
+            continue
+        if "kbencodedword" in address:
+            address = ""  # an address is never encoded: this one is a name in disguise
+        pairs.append((one_line(_decoded(reveal(name)), 200), one_line(address).lower()))
+    return pairs
+
+
 def _sender(msg: Message) -> tuple[str, str, list[dict[str, Any]]]:
     """The address part of the one From, checked as an address, and its display name.
 
-    The raw header is split into name and address first, and only the name is decoded
-    afterwards: a name whose encoded words decode to a line break, a comma or a second
-    address is only ever a name (issue 12).
+    A name whose encoded words decode to a line break, a comma or a second address is
+    only ever a name (issue 12).
     """
     values = _headers(msg, "From")
-    pairs = getaddresses(values) if values else []
-    pairs = [(name, address) for name, address in pairs if name or address]
+    pairs = _split_addresses(values)
     problems = []
     if len(pairs) > 1:
         problems.append(problem("several_senders", count=len(pairs)))
     for name, address in pairs[:1]:
-        address = one_line(address).lower()
         try:
             validate_email(address)
         except ValidationError:
             break
-        return address, one_line(_decoded(name), 200), problems
+        return address, name, problems
     return "", one_line(_decoded(values[0]) if values else "", 200), problems
 
 
@@ -351,9 +379,7 @@ def _sent_at(msg: Message) -> dt.datetime | None:
 def _recipients(msg: Message) -> list[str]:
     """Every address part of the recipient headers (split before anything is decoded)."""
     values = [value for name in RECIPIENT_HEADERS for value in _headers(msg, name)]
-    return _unique(
-        one_line(address).lower() for _name, address in getaddresses(values) if "@" in address
-    )
+    return _unique(address for _name, address in _split_addresses(values) if "@" in address)
 
 
 def _in_reply_to(msg: Message) -> list[str]:
