@@ -352,6 +352,8 @@ MAILINTAKE_MAX_BODY_CHARS = int(os.environ.get("MAILINTAKE_MAX_BODY_CHARS", "100
 # Like the form: at most 5 attachments, 50 MB together; a message over either waits for review.
 MAILINTAKE_MAX_ATTACHMENTS = int(os.environ.get("MAILINTAKE_MAX_ATTACHMENTS", "5"))
 MAILINTAKE_MAX_ATTACHMENTS_MB = int(os.environ.get("MAILINTAKE_MAX_ATTACHMENTS_MB", "50"))
+# A message of more MIME parts is not read (Python's parser is slow on thousands of them).
+MAILINTAKE_MAX_PARTS = int(os.environ.get("MAILINTAKE_MAX_PARTS", "100"))
 # Processing one message longer than this is stopped; the message waits for review.
 MAILINTAKE_PROCESS_SECONDS = float(os.environ.get("MAILINTAKE_PROCESS_SECONDS", "60"))
 # Who complains by e-mail is not known until triage (P1.1); the type it starts with.

@@ -20,7 +20,7 @@ from klachtbeheer.letters.models import OutgoingMessage
 from klachtbeheer.mailintake.constants import InboundSource, InboundStatus
 from klachtbeheer.mailintake.models import InboundMessage
 from klachtbeheer.mailintake.parsing import Limits, parse_message
-from klachtbeheer.mailintake.services import inbound_message_ingest
+from klachtbeheer.mailintake.services import inbound_message_ingest, stored_attachments
 
 pytestmark = pytest.mark.django_db
 
@@ -136,9 +136,10 @@ def test_two_senders_wait_for_a_person():
 
 
 def test_a_deeply_nested_message_is_stored_for_review_and_the_pipe_says_stored(
-    world, monkeypatch, capsys
+    world, monkeypatch, capsys, settings
 ):
-    raw = nested(5000)
+    settings.MAILINTAKE_MAX_PARTS = 10_000  # read it all, so Python's recursion limit is hit
+    raw = nested(1200)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
     call_command("ingest-email")  # no SystemExit: exit status 0
     message = InboundMessage.objects.get()
@@ -163,11 +164,18 @@ def test_processing_that_takes_too_long_is_stopped_and_kept_for_review(world, se
     assert Complaint.objects.count() == 0
 
 
-def test_review_of_a_message_that_cannot_be_parsed_offers_no_attachments(world):
-    from klachtbeheer.mailintake.services import stored_attachments
-
-    message = inbound_message_ingest(raw=nested(5000), source=InboundSource.PIPE).message
+def test_review_of_a_message_that_cannot_be_parsed_offers_no_attachments(world, settings):
+    settings.MAILINTAKE_MAX_PARTS = 10_000
+    message = inbound_message_ingest(raw=nested(1200), source=InboundSource.PIPE).message
+    assert message.problems[0]["code"] == "failed"
     assert stored_attachments(message) == ([], [])
+
+
+def test_a_message_of_too_many_parts_is_not_read_and_waits_for_review(world):
+    message = inbound_message_ingest(raw=nested(1200), source=InboundSource.PIPE).message
+    assert message.status == InboundStatus.NEEDS_REVIEW
+    assert [p["code"] for p in message.problems] == ["too_many_parts"]
+    assert message.sender_email == "jan@example.nl"
 
 
 # --- limits ------------------------------------------------------------------------------------
@@ -199,10 +207,18 @@ def test_the_limits_are_settings(world, settings):
     assert [p["code"] for p in big.problems] == ["attachments_too_large"]
 
 
-def test_ten_thousand_attachments_are_one_message_for_review_with_a_short_list(world):
+def test_ten_thousand_attachments_are_one_message_for_review_unread(world):
     message = inbound_message_ingest(
         raw=with_attachments(10_000), source=InboundSource.PIPE
     ).message
     assert message.status == InboundStatus.NEEDS_REVIEW
-    assert len(message.attachment_names) == 50
+    assert [p["code"] for p in message.problems] == ["too_many_parts"]
+    assert message.attachment_names == []
     assert Attachment.objects.count() == 0
+
+
+def test_the_names_kept_for_review_are_a_short_list(world, settings):
+    settings.MAILINTAKE_MAX_PARTS = 1000
+    message = inbound_message_ingest(raw=with_attachments(80), source=InboundSource.PIPE).message
+    assert [p["code"] for p in message.problems] == ["too_many_attachments"]
+    assert len(message.attachment_names) == 50

@@ -14,9 +14,7 @@ from klachtbeheer.core.errors import (
 def storage_unavailable_response() -> HttpResponse:
     """503 and a Dutch and English page saying nothing was saved (a full disk, say)."""
     retry_after = settings.DATABASE_RETRY_AFTER_SECONDS
-    page = loader.get_template("core/storage_unavailable.html").render(
-        {"retry_after": retry_after}
-    )
+    page = loader.get_template("core/storage_unavailable.html").render({"retry_after": retry_after})
     response = HttpResponse(page, status=503)
     response["Retry-After"] = str(retry_after)
     response["Cache-Control"] = "no-store"

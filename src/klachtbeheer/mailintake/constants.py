@@ -46,6 +46,10 @@ FOR_REVIEW = {
         "Attachment “%(name)s” is %(size_bytes)s; a complaint can hold attachments up to "
         "%(limit_bytes)s."
     ),
+    "too_many_parts": _(
+        "The message has %(count)s parts; over %(limit)s it is not read, and a person looks "
+        "at it first."
+    ),
     "too_many_attachments": _(
         "The message has %(count)s attachments; over %(limit)s a person looks at it first."
     ),

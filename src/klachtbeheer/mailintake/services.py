@@ -67,6 +67,7 @@ def intake_limits() -> Limits:
         max_attachment_bytes=complaint_services.MAX_ATTACHMENT_BYTES,
         max_attachments=settings.MAILINTAKE_MAX_ATTACHMENTS,
         max_attachments_bytes=settings.MAILINTAKE_MAX_ATTACHMENTS_MB * 1024 * 1024,
+        max_parts=settings.MAILINTAKE_MAX_PARTS,
     )
 
 

@@ -37,6 +37,4 @@ class Command(BaseCommand):
         self.stdout.write(f"removed {len(stale)} unsent uploads and {spent} spent challenges")
         # What a killed process left in storage: temporary files, files no row refers to.
         swept = sweep_orphans()
-        self.stdout.write(
-            f"removed {swept.temporary} temporary and {swept.orphans} orphaned files"
-        )
+        self.stdout.write(f"removed {swept.temporary} temporary and {swept.orphans} orphaned files")

@@ -23,4 +23,6 @@ class Command(BaseCommand):
         for name in report.names:
             self.stdout.write(name)
         verb = "found" if dry_run else "removed"
-        self.stdout.write(f"{verb} {report.temporary} temporary and {report.orphans} orphaned files")
+        self.stdout.write(
+            f"{verb} {report.temporary} temporary and {report.orphans} orphaned files"
+        )
