@@ -222,3 +222,19 @@ def test_the_names_kept_for_review_are_a_short_list(world, settings):
     message = inbound_message_ingest(raw=with_attachments(80), source=InboundSource.PIPE).message
     assert [p["code"] for p in message.problems] == ["too_many_attachments"]
     assert len(message.attachment_names) == 50
+
+
+def test_a_message_id_taken_by_another_message_never_drops_this_one(world):
+    """Found by the fuzzer: any sender can put an earlier message's Message-ID on theirs,
+    and on main the second message was silently taken for a copy of the first."""
+    first = b"From: Jan <jan@example.nl>\r\nMessage-ID: <0@x>\r\n\r\nEerste klacht."
+    second = b"From: Piet <piet@example.nl>\r\nMessage-ID: <0@x>\r\n\r\nAndere klacht."
+    one = inbound_message_ingest(raw=first, source=InboundSource.PIPE)
+    two = inbound_message_ingest(raw=second, source=InboundSource.PIPE)
+    assert two.created is True and two.message.pk != one.message.pk
+    assert two.message.status == InboundStatus.NEEDS_REVIEW
+    assert [p["code"] for p in two.message.problems] == ["message_id_reused"]
+    # Exact copies are still copies, of either.
+    assert inbound_message_ingest(raw=first, source=InboundSource.PIPE).created is False
+    again = inbound_message_ingest(raw=second, source=InboundSource.PIPE)
+    assert again.created is False and again.message.pk == two.message.pk

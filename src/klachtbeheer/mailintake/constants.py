@@ -57,6 +57,10 @@ FOR_REVIEW = {
         "The attachments are %(size_bytes)s together; over %(limit_bytes)s a person looks at "
         "it first."
     ),
+    "message_id_reused": _(
+        "A different message with the same Message-ID came in before; a person checks "
+        "whether this one belongs to it."
+    ),
     "several_senders": _(
         "The message names %(count)s senders; a person decides who the complainant is."
     ),

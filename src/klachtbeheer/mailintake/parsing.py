@@ -120,11 +120,14 @@ class ParsedMessage:
     attachments: list[ParsedAttachment]
     automatic: list[dict[str, Any]] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    # Another message with other bytes came with this Message-ID before: then only the
+    # exact bytes make two copies the same message.
+    message_id_taken: bool = False
 
     @property
     def key(self) -> str:
         """What makes two copies the same message: its Message-ID, else its exact bytes."""
-        if self.message_id:
+        if self.message_id and not self.message_id_taken:
             return "mid:" + hashlib.sha256(self.message_id.encode("utf-8")).hexdigest()
         return "sha:" + self.sha256
 

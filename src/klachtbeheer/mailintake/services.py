@@ -12,6 +12,7 @@ unflagged, to be processed on the next poll.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -278,6 +279,15 @@ def inbound_message_ingest(
         with _time_limit(seconds):
             parsed = parse_message(raw, limits=intake_limits(), own_addresses=own_addresses())
             existing = InboundMessage.objects.filter(message_key=parsed.key).first()
+            if existing is not None and existing.sha256 != parsed.sha256:
+                # The same Message-ID on other bytes: never dropped as a copy (a sender can
+                # put any Message-ID on a message); it waits for a person.
+                parsed = dataclasses.replace(
+                    parsed,
+                    message_id_taken=True,
+                    problems=[*parsed.problems, problem("message_id_reused")],
+                )
+                existing = InboundMessage.objects.filter(message_key=parsed.key).first()
             if existing is not None:
                 return IngestResult(existing, created=False)
             row = {
