@@ -15,8 +15,9 @@ TRICKY = [
     "é", "€", "𝔘", "\udcff",
 ]  # fmt: skip
 ADDRESSES = ["jan@example.nl", "a.de-vries@gemeente.example", "x@[127.0.0.1]", "@", "a@b",
-             "mailer-daemon@example.nl", "klachten@imk.example", "klachten+KL-2026-00001@imk.example",
-             "", "jan@example.nl, piet@example.nl", "<>", "undisclosed-recipients:;"]  # fmt: skip
+             "mailer-daemon@example.nl", "klachten@imk.example",
+             "klachten+KL-2026-00001@imk.example", "", "jan@example.nl, piet@example.nl", "<>",
+             "undisclosed-recipients:;"]  # fmt: skip
 CONTENT_TYPES = ["text/plain", "text/html", "multipart/mixed", "multipart/alternative",
                  "multipart/related", "message/rfc822", "application/pdf", "image/png",
                  "multipart/report", "message/delivery-status", "application/octet-stream",
