@@ -7,6 +7,9 @@ Bounded in `make test`; `make fuzz` runs 10,000 generated e-mails through the in
 
 from __future__ import annotations
 
+import collections
+import os
+
 import pytest
 from django.core.validators import validate_email
 from hypothesis import example, given
@@ -37,6 +40,22 @@ FOUND = [
 ]
 
 
+OUTCOME_COUNTS: collections.Counter = collections.Counter()
+PARSED = collections.Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report():
+    yield
+    report = os.environ.get("FUZZ_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as handle:
+            handle.write(f"emails_parsed {PARSED['parsed']} (recursion {PARSED['recursion']})\n")
+            handle.write(f"emails_ingested {sum(OUTCOME_COUNTS.values())}\n")
+            for status, count in sorted(OUTCOME_COUNTS.items()):
+                handle.write(f"emails_{status} {count}\n")
+
+
 def _check_parsed(parsed) -> None:
     assert not unsafe_in_one_line(parsed.sender_name)
     assert not unsafe_in_one_line(parsed.subject)
@@ -55,9 +74,11 @@ def _check_parsed(parsed) -> None:
 def test_the_parser_describes_whatever_arrives(raw):
     for found in FOUND:
         _check_parsed(parse_message(found, limits=LIMITS))
+    PARSED["parsed"] += 1
     try:
         parsed = parse_message(raw, limits=LIMITS)
     except RecursionError:
+        PARSED["recursion"] += 1
         return  # the intake keeps such a message for review (test_hostile.py)
     _check_parsed(parsed)
 
@@ -73,6 +94,7 @@ def test_the_intake_stores_every_message_with_what_became_of_it(world, raw):
     result = inbound_message_ingest(raw=raw, source=InboundSource.PIPE)
     message = InboundMessage.objects.get(pk=result.message.pk)
     assert message.status in OUTCOMES
+    OUTCOME_COUNTS[message.status if result.created else "repeated"] += 1
     if message.status == InboundStatus.NEEDS_REVIEW:
         assert message.problems and all(reason for reason in message.reasons)
     if message.status in (InboundStatus.COMPLAINT, InboundStatus.REPLY):
