@@ -17,7 +17,8 @@ from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Channel, Complaint
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
-from klachtbeheer.core.storage import discard_uncommitted, sweep_orphans
+from klachtbeheer.core.storage import discard_uncommitted, sweep_orphans, sweep_orphans_daily
+from klachtbeheer.reminders.services import tick_run
 from tests.factories import ComplainantDataFactory
 
 
@@ -124,3 +125,16 @@ def test_the_sweep_removes_orphans_and_old_temporary_files_only(world, settings)
         assert name in left
     for name in referenced:
         assert name in left
+
+
+@pytest.mark.django_db
+def test_the_tick_sweeps_once_a_day(world, settings, clock):
+    root = settings.MEDIA_ROOT
+    orphan = root / "complaints" / "7" / "orphan"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"x")
+    old = time.time() - 2 * 86400
+    os.utime(orphan, (old, old))
+    tick_run()
+    assert not orphan.exists()
+    assert sweep_orphans_daily() is None  # not again the same day

@@ -8,9 +8,9 @@ fails (a full disk, storage that cannot be written) removes what it wrote and
 raises `core.errors.StorageUnavailable` (the pages show a Dutch and English 503
 page, the API a JSON 503). The temporary files of a transaction that rolled
 back are removed as soon as that is known (`discard_uncommitted`: at the next
-write, after each request, after each e-mail); `sweep_orphans` (run daily by
-`intake_cleanup`, or `klachtbeheer sweep-files`) removes what a killed process
-left: temporary files, and files no row refers to.
+write, after each request, after each e-mail); `sweep_orphans` (once a day by the
+worker's tick, by `intake_cleanup`, or `klachtbeheer sweep-files`) removes what a
+killed process left: temporary files, and files no row refers to.
 """
 
 from __future__ import annotations
@@ -32,10 +32,12 @@ from django.db import connection, models, transaction
 from django.dispatch import receiver
 
 from klachtbeheer.core import clock
+from klachtbeheer.core.beacons import beacon_at, beacon_set
 from klachtbeheer.core.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
+FILE_SWEEP = "files.sweep"
 PART_SUFFIX = ".part"
 PART_MAX_AGE = dt.timedelta(hours=1)
 ORPHAN_MAX_AGE = dt.timedelta(days=1)
@@ -216,4 +218,14 @@ def sweep_orphans(*, dry_run: bool = False) -> SweepReport:
             report.orphans,
             "found" if dry_run else "removed",
         )
+    return report
+
+
+def sweep_orphans_daily() -> SweepReport | None:
+    """The sweep at most once a day (the worker's tick calls this every minute)."""
+    last = beacon_at(FILE_SWEEP)
+    if last is not None and clock.now() - last < dt.timedelta(days=1):
+        return None
+    report = sweep_orphans()
+    beacon_set(FILE_SWEEP, temporary=report.temporary, orphans=report.orphans)
     return report

@@ -38,6 +38,7 @@ from klachtbeheer.complaints.models import Channel, ComplainantType, Complaint
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, ProcedureError, StorageUnavailable
+from klachtbeheer.core.storage import discard_uncommitted
 from klachtbeheer.mailintake.constants import InboundSource, InboundStatus, problem
 from klachtbeheer.mailintake.models import InboundMessage, raw_message_path
 from klachtbeheer.mailintake.parsing import Limits, ParsedAttachment, ParsedMessage, parse_message
@@ -268,6 +269,17 @@ def inbound_message_ingest(
     Raises only when not even that can be stored (the database is down): then
     the caller must leave the message in the mailbox for the next poll.
     """
+    try:
+        return _ingest(
+            raw=raw, source=source, received_at=received_at, folder=folder, imap_uid=imap_uid
+        )
+    finally:
+        discard_uncommitted()  # the files of a transaction that rolled back
+
+
+def _ingest(
+    *, raw: bytes, source: str, received_at: dt.datetime | None, folder: str, imap_uid: str
+) -> IngestResult:
     if source not in InboundSource.values:
         raise ValueError(f"unknown source {source!r}")
     received_at = received_at or clock.now()
@@ -458,8 +470,8 @@ def _lock_for_review(actor, pk: int) -> InboundMessage:
 
 
 def stored_attachments(message: InboundMessage) -> tuple[list[ParsedAttachment], list[str]]:
-    """The attachments of the stored .eml that fit in a complaint, and the names of those that
-    do not (they stay in the .eml, which the complaint links to)."""
+    """The attachments of the stored .eml that fit in a complaint (at most the limit's number),
+    and the names of the others (they stay in the .eml, which the complaint links to)."""
     limits = intake_limits()
     with message.raw.open("rb") as handle:
         raw = handle.read()
