@@ -310,12 +310,13 @@ def _ingest(
                 "imap_uid": imap_uid,
             }
             message = _process(parsed, **row)
-    except IntegrityError:
-        # Another poller committed the same message first.
+    except IntegrityError as error:
+        # Another poller committed the same message first; any other constraint: review.
         existing = InboundMessage.objects.filter(message_key=parsed.key).first() if parsed else None
-        if existing is None:
-            raise
-        return IngestResult(existing, created=False)
+        if existing is not None:
+            return IngestResult(existing, created=False)
+        logger.exception("E-mail broke a database constraint; kept for review")
+        failure = problem("failed", error=type(error).__name__)
     except DATABASE_GONE:
         raise  # nothing can be stored now: the caller leaves the message for the next try
     except StorageUnavailable:
