@@ -81,6 +81,7 @@ def test_postcodes_and_phone_numbers_are_standard_or_refused(postcode, phone):
 @example(name="passwd\u202egpj.pdf")
 @example(name="..\\..\\etc/passwd")
 @example(name="a" * 300 + ".pdf")
+@example(name="\u200b.0")  # found by make fuzz: safe_filename made it ".0.pdf"
 def test_a_file_name_is_safe_to_show(name):
     for cleaned in (clean_filename(name), safe_filename(name, PDF)):
         assert cleaned and not unsafe_in_one_line(cleaned)

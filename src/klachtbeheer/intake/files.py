@@ -175,7 +175,9 @@ def identify(stream: IO[bytes], *, name: str, size: int) -> FileKind:
 def safe_filename(name: str, kind: FileKind) -> str:
     """The name without any path, ending in the extension of what the file really is."""
     base = clean_filename(name or "", limit=150)
-    base = "".join(ch for ch in base if ch.isprintable()) or "bijlage"
+    # Not printable (a zero-width space, say) goes too, and then no dot may lead (found by
+    # make fuzz: "\u200b.0" became the hidden ".0.pdf").
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".").strip() or "bijlage"
     if PurePath(base).suffix.lower() not in EXTENSIONS[kind]:
         base = f"{base}{kind.extension}"
     return base
