@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 $$HOME/.pyenv/versio
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: run test lint format migrate demo clean screenshots screenshots-intake bench bench-dashboard
+.PHONY: run test lint format migrate demo clean screenshots screenshots-intake bench bench-dashboard fuzz
 
 $(BIN)/klachtbeheer: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (Django 6)." >&2; exit 1; }
@@ -65,3 +65,15 @@ bench-dashboard: $(BIN)/klachtbeheer
 # from the browser tests, into ./screenshots/intake/.
 screenshots-intake: $(BIN)/klachtbeheer
 	INTAKE_SCREENSHOTS=screenshots/intake $(BIN)/pytest -q tests/intake/test_browser.py
+
+# The long run of the property tests of every way in (issue 12): at least 10,000 generated
+# e-mails through the intake and 10,000 API requests with schemathesis' checks; random, not
+# derandomised. Figures go to var/fuzz-report.txt (and the README). About a quarter hour.
+FUZZ_REPORT ?= var/fuzz-report.txt
+fuzz: $(BIN)/klachtbeheer
+	@mkdir -p $(dir $(FUZZ_REPORT)) && : > $(FUZZ_REPORT)
+	@start=$$(date +%s); \
+	FUZZ=1 FUZZ_REPORT=$(abspath $(FUZZ_REPORT)) $(BIN)/pytest -q -p no:cacheprovider \
+		$(FUZZ_TESTS) $(PYTEST_ARGS); status=$$?; \
+	echo "seconds $$(( $$(date +%s) - start ))" >> $(FUZZ_REPORT); cat $(FUZZ_REPORT); exit $$status
+FUZZ_TESTS ?= tests/mailintake/test_fuzz.py tests/test_text_fuzz.py tests/letters/test_render_fuzz.py tests/api/test_schema.py

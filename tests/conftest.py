@@ -62,7 +62,7 @@ def _files_in_tmp(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "klachtbeheer.core.storage.SafeFileSystemStorage",
             "OPTIONS": {"location": tmp_path / "files", "base_url": None},
         },
     }

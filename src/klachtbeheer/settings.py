@@ -226,7 +226,8 @@ if DATA_DIR_WRITABLE:
     _ensure_directory(STATIC_ROOT, "the static files' directory")  # WhiteNoise warns if missing
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # Written under a temporary name, in place after the commit (core/storage.py).
+        "BACKEND": "klachtbeheer.core.storage.SafeFileSystemStorage",
         # Attachments are personal data: they live outside any web root and
         # are only served through an access-checked view.
         "OPTIONS": {"location": DATA_DIR / "files", "base_url": None},
@@ -355,6 +356,13 @@ MAILINTAKE_PLUS_SEPARATOR = os.environ.get("MAILINTAKE_PLUS_SEPARATOR", "+")
 # Larger messages and longer texts wait for a person instead of becoming a complaint.
 MAILINTAKE_MAX_MESSAGE_MB = int(os.environ.get("MAILINTAKE_MAX_MESSAGE_MB", "15"))
 MAILINTAKE_MAX_BODY_CHARS = int(os.environ.get("MAILINTAKE_MAX_BODY_CHARS", "100000"))
+# Like the form: at most 5 attachments, 50 MB together; a message over either waits for review.
+MAILINTAKE_MAX_ATTACHMENTS = int(os.environ.get("MAILINTAKE_MAX_ATTACHMENTS", "5"))
+MAILINTAKE_MAX_ATTACHMENTS_MB = int(os.environ.get("MAILINTAKE_MAX_ATTACHMENTS_MB", "50"))
+# A message of more MIME parts is not read (Python's parser is slow on thousands of them).
+MAILINTAKE_MAX_PARTS = int(os.environ.get("MAILINTAKE_MAX_PARTS", "100"))
+# Processing one message longer than this is stopped; the message waits for review.
+MAILINTAKE_PROCESS_SECONDS = float(os.environ.get("MAILINTAKE_PROCESS_SECONDS", "60"))
 # Who complains by e-mail is not known until triage (P1.1); the type it starts with.
 MAILINTAKE_COMPLAINANT_TYPE = os.environ.get("MAILINTAKE_COMPLAINANT_TYPE", "client")
 

@@ -13,7 +13,9 @@ the schema forbids is refused; one it allows is not refused for its shape
 
 from __future__ import annotations
 
+import collections
 import itertools
+import os
 
 import pytest
 import schemathesis
@@ -42,8 +44,11 @@ from tests.api.conftest import token_for
 from tests.factories import PATH_TO, ComplaintFactory
 
 # Generated requests per operation and mode, besides the coverage cases: the whole run
-# stays well under a minute per database.
-EXAMPLES = 8
+# stays well under a minute per database. `make fuzz` (FUZZ=1) runs the same test long,
+# random instead of derandomised, and counts the requests it made (FUZZ_REPORT).
+FUZZING = os.environ.get("FUZZ") == "1"
+EXAMPLES = int(os.environ.get("FUZZ_API_EXAMPLES", "450")) if FUZZING else 8
+REQUESTS: collections.Counter = collections.Counter()
 
 # Rules of the forms that JSON Schema cannot state, per operation and field: rows that must
 # exist (a handler, a district manager, a category), a date against today, what a file
@@ -159,11 +164,21 @@ def references(request, world) -> itertools.cycle:
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _count_requests():
+    yield
+    report = os.environ.get("FUZZ_REPORT")
+    if report and REQUESTS:
+        with open(report, "a", encoding="utf-8") as handle:
+            handle.write(f"api_requests {sum(REQUESTS.values())}\n")
+            handle.write(f"api_operations {len(REQUESTS)}\n")
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=True,
+    derandomize=not FUZZING,
     database=None,
     suppress_health_check=list(HealthCheck),
 )
@@ -175,4 +190,5 @@ def test_every_operation_keeps_its_schema(case, credentials, references):
     ):
         # Random text never names a complaint: take the complaints in turn.
         parameters["reference"] = next(references)
+    REQUESTS[case.operation.label] += 1
     case.call_and_validate(headers=credentials, checks=CHECKS)

@@ -29,6 +29,7 @@ from klachtbeheer.mailintake.imap import ImapConfig, poll_mailbox
 from klachtbeheer.mailintake.models import InboundMessage
 from tests.factories import ComplainantDataFactory, ComplaintFactory
 from tests.mailintake.conftest import corpus
+from tests.mailintake.test_hostile import nested
 
 pytestmark = pytest.mark.django_db
 
@@ -397,3 +398,18 @@ def test_a_20_mb_message_is_stored_whole_and_waits_for_review(imap, world):
     assert "Alle scans" in stored.body_text
     assert Complaint.objects.count() == 0
     assert flags(imap) == [("\\Seen",)]
+
+
+def test_a_message_that_crashes_processing_is_kept_for_review_and_flagged_once(
+    imap, world, settings
+):
+    """Issue 12: on main a deeply nested message raised on every poll, with only a log line;
+    now it is stored for review on the first poll and flagged, so it is not tried again."""
+    settings.MAILINTAKE_MAX_PARTS = 10_000  # read it all, so the recursion limit is hit
+    append(imap, nested(1200))
+    first = poll()
+    assert first.new == {InboundStatus.NEEDS_REVIEW: 1} and first.failed == 0
+    message = InboundMessage.objects.get()
+    assert message.problems[0]["code"] == "failed"
+    assert flags(imap) == [("\\Seen",)]
+    assert poll().total == 0

@@ -32,6 +32,7 @@ from klachtbeheer.core.kept_uploads import (
     keep_upload,
     kept_upload,
 )
+from klachtbeheer.core.text import guard_text_fields
 from klachtbeheer.organisation.models import District, Role
 from klachtbeheer.organisation.selectors import (
     assignable_handlers,
@@ -99,6 +100,7 @@ class StaffForm(forms.Form):
         for name, texts in self.error_texts.items():
             if name in self.fields:
                 self.fields[name].error_messages.update(texts)
+        guard_text_fields(self)
 
     def service_arguments(self) -> dict:
         """The keyword arguments of the step's service (besides actor and reference).

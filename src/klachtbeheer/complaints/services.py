@@ -43,6 +43,7 @@ from klachtbeheer.complaints.workflow import State, Step, next_state
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
+from klachtbeheer.core.text import clean_filename
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import (
     assignable_handlers,
@@ -238,7 +239,8 @@ def _store_attachment(
     upload.seek(0)
     attachment = Attachment(
         complaint=complaint,
-        filename=(upload.name or "bijlage")[:200],
+        # Shown to staff and offered for download: no controls, no bidi marks (issue 12).
+        filename=clean_filename(upload.name or ""),
         content_type=(upload.content_type or "application/octet-stream")[:100],
         size=upload.size,
         sha256=digest.hexdigest(),

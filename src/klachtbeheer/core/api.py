@@ -45,9 +45,16 @@ _BLANK = re.compile(f"^[{SPACE}]*$")
 _LINE_BREAK = re.compile(f"[{LINE_BREAK}]")
 
 
-def _checked(value: str, *, filled: bool, line: bool) -> str:
+def _checked(value: str, *, filled: bool, line: bool, unsafe: str = "") -> str:
     if "\x00" in value:  # PostgreSQL cannot store it; the forms refuse it too
         raise PydanticCustomError("null_character", "Null characters are not allowed.")
+    found = unsafe and re.findall(unsafe, value)
+    if found:  # what the form's core.text check refuses
+        raise PydanticCustomError(
+            "unsafe_characters",
+            "Invisible characters are not allowed.",
+            {"characters": ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(found))},
+        )
     if filled and _BLANK.match(value):
         raise PydanticCustomError("blank", "Fill in more than white space.")
     if line and _LINE_BREAK.search(value):
@@ -56,14 +63,22 @@ def _checked(value: str, *, filled: bool, line: bool) -> str:
 
 
 def text(
-    *, filled: bool = False, line: bool = False, max_length: int | None = None, **schema: Any
+    *,
+    filled: bool = False,
+    line: bool = False,
+    unsafe: tuple[str, str] = ("", ""),
+    max_length: int | None = None,
+    **schema: Any,
 ) -> Any:
-    """A JSON string without NUL; `filled`: more than white space; `line`: no line breaks.
+    """A JSON string without NUL; `filled`: more than white space; `line`: no line breaks;
+    `unsafe`: a character class it may not hold, as checked and as the schema states it
+    (core.text's, as the form checks).
 
     The rules are in the JSON schema as `not` (quick for generators, unlike a
     pattern with a long maxLength) and checked by a validator.
     """
-    refused = [{"pattern": "\\x00"}]
+    checked_class, schema_class = unsafe
+    refused = [{"pattern": schema_class or "\\x00"}]
     if filled:
         refused.append({"pattern": f"^[{SPACE}]*$"})
     if line:
@@ -80,7 +95,9 @@ def text(
                 "not": {"anyOf": refused} if len(refused) > 1 else refused[0],
             },
         ),
-        AfterValidator(lambda value: _checked(value, filled=filled, line=line)),
+        AfterValidator(
+            lambda value: _checked(value, filled=filled, line=line, unsafe=checked_class)
+        ),
     ]
 
 

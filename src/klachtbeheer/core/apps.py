@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Audit and shared")
 
     def ready(self):
-        from klachtbeheer.core import checks  # noqa: F401 - registers the production check
+        from klachtbeheer.core import (
+            checks,  # noqa: F401 - registers the production check
+            storage,  # noqa: F401 - cleans up after each request
+        )
         from klachtbeheer.core.chain import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="kb_chain_sqlite")

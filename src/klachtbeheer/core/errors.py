@@ -7,6 +7,7 @@ the HTML views show the message and the API (later) returns both as JSON.
 from __future__ import annotations
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class ProcedureError(Exception):
@@ -34,3 +35,18 @@ class NotAllowed(ProcedureError):
     """The user may see the object but not take this step."""
 
     status = 403
+
+
+class StorageUnavailable(ProcedureError):
+    """Files cannot be written (a full disk, storage that is not writable): nothing was kept."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "storage_unavailable",
+            _(
+                "Your files could not be stored just now, so nothing was saved. Please try "
+                "again later; if it keeps happening, contact us by phone or post."
+            ),
+        )

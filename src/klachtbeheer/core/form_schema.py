@@ -34,6 +34,14 @@ from pydantic.fields import FieldInfo
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from klachtbeheer.core.api import MAX_ID, FileIn, decode_file, text
+from klachtbeheer.core.text import (
+    MULTILINE_UNSAFE,
+    MULTILINE_UNSAFE_SCHEMA,
+    ONE_LINE_UNSAFE,
+    ONE_LINE_UNSAFE_SCHEMA,
+    UNSAFE_MESSAGE,
+    is_multiline,
+)
 
 # The error type of a message already in words for people (the handler keeps it as it is).
 WORDED = "klachtbeheer_worded"
@@ -127,6 +135,8 @@ def generic_message(error: dict[str, Any]) -> str:
         return _django_message(forms.Field.default_error_messages["required"], "required")
     if kind == "line_break":
         return _("Use one line, without line breaks.")
+    if kind == "unsafe_characters":
+        return str(UNSAFE_MESSAGE) % {"characters": ctx.get("characters", "")}
     return _django_message(validators.RegexValidator.message, "invalid")
 
 
@@ -279,6 +289,9 @@ def field_schema(field: forms.Field, *, present: bool = False) -> tuple[Any, Fie
         email = any(isinstance(v, validators.EmailValidator) for v in field.validators)
         annotation = text(
             filled=field.required and field.strip,
+            unsafe=(MULTILINE_UNSAFE, MULTILINE_UNSAFE_SCHEMA)
+            if is_multiline(field)
+            else (ONE_LINE_UNSAFE, ONE_LINE_UNSAFE_SCHEMA),
             max_length=field.max_length,
             **({"format": "email"} if email else {}),
         )

@@ -16,6 +16,7 @@ from typing import IO
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.core.text import clean_filename
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 5
@@ -173,8 +174,10 @@ def identify(stream: IO[bytes], *, name: str, size: int) -> FileKind:
 
 def safe_filename(name: str, kind: FileKind) -> str:
     """The name without any path, ending in the extension of what the file really is."""
-    base = PurePath((name or "").replace("\\", "/")).name.strip() or "bijlage"
-    base = "".join(ch for ch in base if ch.isprintable())[:150] or "bijlage"
+    base = clean_filename(name or "", limit=150)
+    # Not printable (a zero-width space, say) goes too, and then no dot may lead (found by
+    # make fuzz: "\u200b.0" became the hidden ".0.pdf").
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".").strip() or "bijlage"
     if PurePath(base).suffix.lower() not in EXTENSIONS[kind]:
         base = f"{base}{kind.extension}"
     return base

@@ -12,6 +12,7 @@ from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.complaints.models import ComplainantType, FormOfAddress
+from klachtbeheer.core.text import guard_text_fields
 from klachtbeheer.intake.services import IntakeData
 from klachtbeheer.organisation.selectors import normalise_phone, normalise_postcode
 
@@ -39,6 +40,7 @@ class PublicForm(forms.Form):
         for name, texts in self.error_texts.items():
             if name in self.fields:
                 self.fields[name].error_messages.update(texts)
+        guard_text_fields(self)
 
 
 class IntakeForm(PublicForm):

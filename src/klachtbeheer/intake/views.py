@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from klachtbeheer.complaints.selectors import work_calendar
 from klachtbeheer.complaints.terms import deadline
 from klachtbeheer.core import clock
-from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.core.errors import ProcedureError, StorageUnavailable
 from klachtbeheer.intake import altcha, files, ratelimit, selectors, services, spam
 from klachtbeheer.intake.forms import (
     AddInformationForm,
@@ -122,6 +122,8 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
                     spam_reasons=check.reasons,
                     record_hits=check.record,
                 )
+        except StorageUnavailable:
+            raise  # nothing was saved: the page that says so (core.middleware)
         except ProcedureError as error:
             file_errors.append(str(error))
         else:
@@ -287,6 +289,8 @@ def status_page(request: HttpRequest) -> HttpResponse:
                         text=form.cleaned_data["text"],
                         uploads=services.uploads_of_draft(draft),
                     )
+                except StorageUnavailable:
+                    raise
                 except ProcedureError as error:
                     form.add_error("text", str(error))
                 else:

@@ -30,6 +30,7 @@ from klachtbeheer.complaints.models import (
 from klachtbeheer.complaints.terms import settlement_counted
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.core.text import one_line
 from klachtbeheer.letters import defaults
 from klachtbeheer.letters.constants import UWV_CLIENT, DeliveryChannel
 from klachtbeheer.letters.models import LetterDue, LetterSettings, LetterTemplate, NextBody
@@ -60,7 +61,9 @@ def check_template_text(text: str) -> None:
 
 
 def render_text(text: str, context: dict[str, Any]) -> str:
-    rendered = _engine().from_string(text).render(Context(context))
+    # A Context escapes by default, whatever the engine says: the text is plain, and is
+    # escaped once, where it becomes HTML (text_to_html, the letter's template; issue 12).
+    rendered = _engine().from_string(text).render(Context(context, autoescape=False))
     # Tidy what conditional blocks leave behind: spaces at line ends, runs of blank lines.
     rendered = re.sub(r"[ \t]+\n", "\n", rendered)
     rendered = re.sub(r"\n{3,}", "\n\n", rendered)
@@ -138,18 +141,28 @@ def signer_for(complaint: Complaint) -> tuple[str, str]:
 
 
 def address_lines(complaint: Complaint) -> list[str]:
-    """The address block as PostNL wants it: postcode, two spaces, town in capitals."""
+    """The address block as PostNL wants it: postcode, two spaces, town in capitals.
+
+    Each value is one line whatever was stored (a CR/LF or a control character in a street
+    address never adds a line, core.text.one_line).
+    """
+    organisation, name = (
+        one_line(complaint.complainant_organisation),
+        one_line(complaint.complainant_name),
+    )
+    street, postcode = one_line(complaint.street_address), one_line(complaint.postcode)
+    city = one_line(complaint.city)
     lines = []
-    if complaint.complainant_organisation:
-        lines += [complaint.complainant_organisation, f"t.a.v. {complaint.complainant_name}"]
+    if organisation:
+        lines += [organisation, f"t.a.v. {name}"]
     else:
-        lines.append(complaint.complainant_name)
-    if complaint.street_address:
-        lines.append(complaint.street_address)
-    if complaint.postcode or complaint.city:
-        lines.append(f"{complaint.postcode}  {complaint.city.upper()}".strip())
+        lines.append(name)
+    if street:
+        lines.append(street)
+    if postcode or city:
+        lines.append(f"{postcode}  {city.upper()}".strip())
     if len(lines) <= 2 and complaint.complainant_email:
-        lines.append(complaint.complainant_email)
+        lines.append(one_line(complaint.complainant_email))
     return lines
 
 
@@ -461,7 +474,7 @@ def letter_draft(
     context = letter_context(complaint, due, today=today, channel=channel)
     template = template_for(due.kind)
     try:
-        subject = render_text(template.subject, context)
+        subject = one_line(render_text(template.subject, context))  # a header: one line
         body = render_text(template.body, context)
     except TemplateSyntaxError as error:
         raise ProcedureError(

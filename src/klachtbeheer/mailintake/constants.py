@@ -46,6 +46,24 @@ FOR_REVIEW = {
         "Attachment “%(name)s” is %(size_bytes)s; a complaint can hold attachments up to "
         "%(limit_bytes)s."
     ),
+    "too_many_parts": _(
+        "The message has %(count)s parts; over %(limit)s it is not read, and a person looks "
+        "at it first."
+    ),
+    "too_many_attachments": _(
+        "The message has %(count)s attachments; over %(limit)s a person looks at it first."
+    ),
+    "attachments_too_large": _(
+        "The attachments are %(size_bytes)s together; over %(limit_bytes)s a person looks at "
+        "it first."
+    ),
+    "message_id_reused": _(
+        "A different message with the same Message-ID came in before; a person checks "
+        "whether this one belongs to it."
+    ),
+    "several_senders": _(
+        "The message names %(count)s senders; a person decides who the complainant is."
+    ),
     "unknown_charset": _("The text declares a character set that does not exist (%(charset)s)."),
     "bad_charset": _(
         "Part of the text is not valid %(charset)s; unreadable characters were replaced."
@@ -65,6 +83,10 @@ FOR_REVIEW = {
     ),
     "rejected": _("The complaint could not be registered: %(error)s"),
     "failed": _("Processing failed (%(error)s); the message is kept as it arrived."),
+    "timeout": _(
+        "Processing took longer than %(seconds)s seconds and was stopped; the message is kept "
+        "as it arrived."
+    ),
 }
 PROBLEM_TEXTS = {**AUTOMATIC, **FOR_REVIEW}
 

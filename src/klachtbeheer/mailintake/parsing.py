@@ -19,16 +19,18 @@ from email import errors as email_errors
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from klachtbeheer.core.text import clean_filename, clean_multiline, one_line
 from klachtbeheer.mailintake.constants import problem
 from klachtbeheer.mailintake.htmltext import html_to_text
 
+_PART_HEADER = re.compile(rb"^content-type[ \t]*:", re.IGNORECASE | re.MULTILINE)
 REFERENCE_RE = re.compile(r"\bKL-(\d{4})-(\d{5})\b", re.IGNORECASE)
 
 # Structural damage: the parser had to guess where parts begin or end, or how to decode them.
@@ -80,7 +82,6 @@ LOOKS_AUTOMATIC = re.compile(
     r"undelivered mail|failure notice)\b",
     re.IGNORECASE,
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ class Limits:
     max_message_bytes: int
     max_body_chars: int
     max_attachment_bytes: int
+    max_attachments: int = 5
+    max_attachments_bytes: int = 50 * 1024 * 1024
+    max_parts: int = 100
 
 
 @dataclass(frozen=True)
@@ -116,11 +120,14 @@ class ParsedMessage:
     attachments: list[ParsedAttachment]
     automatic: list[dict[str, Any]] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
+    # Another message with other bytes came with this Message-ID before: then only the
+    # exact bytes make two copies the same message.
+    message_id_taken: bool = False
 
     @property
     def key(self) -> str:
         """What makes two copies the same message: its Message-ID, else its exact bytes."""
-        if self.message_id:
+        if self.message_id and not self.message_id_taken:
             return "mid:" + hashlib.sha256(self.message_id.encode("utf-8")).hexdigest()
         return "sha:" + self.sha256
 
@@ -158,17 +165,11 @@ def _unique(items) -> list:
 
 def clean_text(value: str) -> str:
     """Text any database stores: no lone surrogates (from 8-bit headers), no NULs or controls."""
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
-        raw = value.encode("utf-8", "surrogateescape")
-        try:
-            value = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            value = raw.decode("cp1252", "replace")
-    return _CONTROL.sub("", value)
+    return clean_multiline(value)
 
 
 def _one_line(value: str, limit: int) -> str:
-    return re.sub(r"\s+", " ", clean_text(value)).strip()[:limit]
+    return one_line(value, limit)
 
 
 def _header(msg: Message, name: str) -> str:
@@ -233,8 +234,7 @@ def _filename(part: Message) -> str:
         name = part.get_filename() or ""
     except Exception:
         name = ""
-    name = clean_text(str(name)).replace("\\", "/").split("/")[-1].strip().strip(".")
-    return name
+    return clean_filename(str(name), default="")
 
 
 def _is_attachment(part: Message) -> bool:
@@ -296,25 +296,69 @@ def _attachment(part: Message, number: int) -> ParsedAttachment:
         extension = mimetypes.guess_extension(content_type) or ".bin"
         default = f"bijlage-{number}{extension}"
     name = _filename(part) or default
-    if len(name) > 200:
-        stem, dot, extension = name.rpartition(".")
-        name = (stem[:190] + dot + extension[:9]) if dot else name[:200]
     return ParsedAttachment(filename=name, content_type=content_type[:100], content=content)
 
 
 # --- who, when, what ------------------------------------------------------------------------
 
 
-def _sender(msg: Message) -> tuple[str, str]:
-    raw = _header(msg, "From")
-    for name, address in getaddresses([raw]):
-        address = clean_text(address).strip().lower()
+def _decoded(value: str) -> str:
+    """Encoded words (RFC 2047) decoded once, into text that is never parsed again."""
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:
+        return value
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _split_addresses(values: list[str]) -> list[tuple[str, str]]:
+    """(display name, address) pairs of raw header values, split before anything is decoded.
+
+    Encoded words (RFC 2047) stand in as plain atoms while the header is split, so that
+    whatever they decode to (a line break, a colon, a comma, a second address) can only
+    ever be part of a name; then the names are decoded, once.
+    """
+    words: list[str] = []
+
+    def hide(match: re.Match) -> str:
+        words.append(match.group(0))
+        return f"kbencodedword{len(words) - 1}x"
+
+    hidden = [_ENCODED_WORD.sub(hide, value) for value in values]
+
+    def reveal(text: str) -> str:
+        return re.sub(r"kbencodedword(\d+)x", lambda m: words[int(m.group(1))], text)
+
+    pairs = []
+    for name, address in getaddresses(hidden):
+        if not name and not address:
+            continue
+        if "kbencodedword" in address:
+            address = ""  # an address is never encoded: this one is a name in disguise
+        pairs.append((one_line(_decoded(reveal(name)), 200), one_line(address).lower()))
+    return pairs
+
+
+def _sender(msg: Message) -> tuple[str, str, list[dict[str, Any]]]:
+    """The address part of the one From, checked as an address, and its display name.
+
+    A name whose encoded words decode to a line break, a comma or a second address is
+    only ever a name (issue 12).
+    """
+    values = _headers(msg, "From")
+    pairs = _split_addresses(values)
+    problems = []
+    if len(pairs) > 1:
+        problems.append(problem("several_senders", count=len(pairs)))
+    for name, address in pairs[:1]:
         try:
             validate_email(address)
         except ValidationError:
-            continue
-        return address, _one_line(name, 200)
-    return "", _one_line(raw, 200)
+            break
+        return address, name, problems
+    return "", one_line(_decoded(values[0]) if values else "", 200), problems
 
 
 def _message_id(msg: Message) -> str:
@@ -338,18 +382,9 @@ def _sent_at(msg: Message) -> dt.datetime | None:
 
 
 def _recipients(msg: Message) -> list[str]:
+    """Every address part of the recipient headers (split before anything is decoded)."""
     values = [value for name in RECIPIENT_HEADERS for value in _headers(msg, name)]
-    decoded = []
-    for value in values:
-        try:
-            decoded.append(str(make_header(decode_header(value))))
-        except Exception:
-            decoded.append(value)
-    return _unique(
-        clean_text(address).strip().lower()
-        for _name, address in getaddresses(decoded)
-        if "@" in address
-    )
+    return _unique(address for _name, address in _split_addresses(values) if "@" in address)
 
 
 def _in_reply_to(msg: Message) -> list[str]:
@@ -418,14 +453,21 @@ def parse_message(
     raw: bytes, *, limits: Limits, own_addresses: tuple[str, ...] = ()
 ) -> ParsedMessage:
     """Everything the intake needs to know about one message, and what is wrong with it."""
-    msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
-    sender_email, sender_name = _sender(msg)
-    problems: list[dict[str, Any]] = []
+    # Python's parser takes seconds per thousand parts: count them first (every part has a
+    # Content-Type line), and read only the headers of a message with too many.
+    parts = len(_PART_HEADER.findall(raw))
+    too_many = parts > limits.max_parts
+    parser = BytesHeaderParser if too_many else BytesParser
+    msg: EmailMessage = parser(policy=policy.default).parsebytes(raw)
+    sender_email, sender_name, problems = _sender(msg)
+    if too_many:
+        problems.append(problem("too_many_parts", count=parts, limit=limits.max_parts))
 
     texts: list[Message] = []
     leaves: list[Message] = []
     try:
-        _walk(msg, texts, leaves)
+        if not too_many:
+            _walk(msg, texts, leaves)
     except Exception as error:
         texts, leaves = [], []
         problems.append(problem("broken_mime", defects=type(error).__name__))
@@ -458,7 +500,20 @@ def parse_message(
         )
     if len(body) > limits.max_body_chars:
         problems.append(problem("body_too_long", chars=len(body), limit=limits.max_body_chars))
-    for attachment in attachments:
+    if len(attachments) > limits.max_attachments:
+        problems.append(
+            problem("too_many_attachments", count=len(attachments), limit=limits.max_attachments)
+        )
+    total = sum(attachment.size for attachment in attachments)
+    if total > limits.max_attachments_bytes:
+        problems.append(
+            problem(
+                "attachments_too_large",
+                size_bytes=total,
+                limit_bytes=limits.max_attachments_bytes,
+            )
+        )
+    for attachment in attachments[: limits.max_attachments + 1]:
         if attachment.size > limits.max_attachment_bytes:
             problems.append(
                 problem(
@@ -470,7 +525,7 @@ def parse_message(
             )
     if not sender_email:
         problems.append(problem("no_sender"))
-    if not body.strip() and not attachments:
+    if not body.strip() and not attachments and not too_many:
         problems.append(problem("empty"))
     subject = _one_line(_header(msg, "Subject"), 500)
     automatic = automatic_reasons(msg, sender_email, own_addresses)

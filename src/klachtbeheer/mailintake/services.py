@@ -12,10 +12,14 @@ unflagged, to be processed on the next poll.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
+import signal
+import threading
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import getaddresses
 from typing import Any
@@ -24,7 +28,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -33,7 +37,8 @@ from klachtbeheer.complaints import services as complaint_services
 from klachtbeheer.complaints.models import Channel, ComplainantType, Complaint
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
-from klachtbeheer.core.errors import NotAllowed, ProcedureError
+from klachtbeheer.core.errors import NotAllowed, ProcedureError, StorageUnavailable
+from klachtbeheer.core.storage import discard_uncommitted
 from klachtbeheer.mailintake.constants import InboundSource, InboundStatus, problem
 from klachtbeheer.mailintake.models import InboundMessage, raw_message_path
 from klachtbeheer.mailintake.parsing import Limits, ParsedAttachment, ParsedMessage, parse_message
@@ -41,6 +46,11 @@ from klachtbeheer.mailintake.quoting import trim_quoted
 from klachtbeheer.organisation.selectors import user_is_quality_manager
 
 logger = logging.getLogger(__name__)
+
+DATABASE_GONE = (OperationalError, InterfaceError)
+
+
+MAX_NAMES_KEPT = 50
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,39 @@ def intake_limits() -> Limits:
         max_message_bytes=settings.MAILINTAKE_MAX_MESSAGE_MB * 1024 * 1024,
         max_body_chars=settings.MAILINTAKE_MAX_BODY_CHARS,
         max_attachment_bytes=complaint_services.MAX_ATTACHMENT_BYTES,
+        max_attachments=settings.MAILINTAKE_MAX_ATTACHMENTS,
+        max_attachments_bytes=settings.MAILINTAKE_MAX_ATTACHMENTS_MB * 1024 * 1024,
+        max_parts=settings.MAILINTAKE_MAX_PARTS,
     )
+
+
+class ProcessingTimeout(Exception):
+    """Processing one message took longer than MAILINTAKE_PROCESS_SECONDS."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Stop the work inside after `seconds` with ProcessingTimeout (SIGALRM, so only in the
+    main thread: the pipe command and the worker; elsewhere there is no limit)."""
+    if (
+        not seconds
+        or seconds <= 0
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise ProcessingTimeout(seconds)
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def own_addresses() -> tuple[str, ...]:
@@ -160,8 +202,10 @@ def _new_row(
         subject=parsed.subject[:500],
         sent_at=parsed.sent_at,
         body_text=parsed.body[: settings.MAILINTAKE_MAX_BODY_CHARS],
+        # The names shown for review; a message with thousands waits for review anyway.
         attachment_names=[
-            {"name": a.filename, "type": a.content_type, "size": a.size} for a in parsed.attachments
+            {"name": a.filename, "type": a.content_type, "size": a.size}
+            for a in parsed.attachments[:MAX_NAMES_KEPT]
         ],
         status=status,
         problems=list(problems),
@@ -225,39 +269,115 @@ def inbound_message_ingest(
     Raises only when not even that can be stored (the database is down): then
     the caller must leave the message in the mailbox for the next poll.
     """
+    try:
+        return _ingest(
+            raw=raw, source=source, received_at=received_at, folder=folder, imap_uid=imap_uid
+        )
+    finally:
+        discard_uncommitted()  # the files of a transaction that rolled back
+
+
+def _ingest(
+    *, raw: bytes, source: str, received_at: dt.datetime | None, folder: str, imap_uid: str
+) -> IngestResult:
     if source not in InboundSource.values:
         raise ValueError(f"unknown source {source!r}")
-    parsed = parse_message(raw, limits=intake_limits(), own_addresses=own_addresses())
+    received_at = received_at or clock.now()
+    seconds = settings.MAILINTAKE_PROCESS_SECONDS
+    parsed: ParsedMessage | None = None
+    failure: dict[str, Any] | None = None
+    row: dict[str, Any] = {}
+    try:
+        with _time_limit(seconds):
+            parsed = parse_message(raw, limits=intake_limits(), own_addresses=own_addresses())
+            existing = InboundMessage.objects.filter(message_key=parsed.key).first()
+            if existing is not None and existing.sha256 != parsed.sha256:
+                # The same Message-ID on other bytes: never dropped as a copy (a sender can
+                # put any Message-ID on a message); it waits for a person.
+                parsed = dataclasses.replace(
+                    parsed,
+                    message_id_taken=True,
+                    problems=[*parsed.problems, problem("message_id_reused")],
+                )
+                existing = InboundMessage.objects.filter(message_key=parsed.key).first()
+            if existing is not None:
+                return IngestResult(existing, created=False)
+            row = {
+                "raw_name": _store_raw(raw, parsed.sha256),
+                "source": source,
+                "received_at": received_at,
+                "folder": folder,
+                "imap_uid": imap_uid,
+            }
+            message = _process(parsed, **row)
+    except IntegrityError as error:
+        # Another poller committed the same message first; any other constraint: review.
+        existing = InboundMessage.objects.filter(message_key=parsed.key).first() if parsed else None
+        if existing is not None:
+            return IngestResult(existing, created=False)
+        logger.exception("E-mail broke a database constraint; kept for review")
+        failure = problem("failed", error=type(error).__name__)
+    except DATABASE_GONE:
+        raise  # nothing can be stored now: the caller leaves the message for the next try
+    except StorageUnavailable:
+        raise
+    except ProcedureError as error:
+        failure = problem("rejected", error=str(error))
+    except ProcessingTimeout:
+        logger.warning("E-mail processing stopped after %s s; kept for review", seconds)
+        failure = problem("timeout", seconds=seconds)
+    except Exception as error:  # RecursionError, a library's error: a person looks at it
+        logger.exception("E-mail could not be processed; kept for review")
+        failure = problem("failed", error=f"{type(error).__name__}: {error}"[:300])
+    else:
+        return IngestResult(message, created=True)
+    return _store_failed(raw, parsed, failure, source=source, received_at=received_at,
+                         folder=folder, imap_uid=imap_uid)  # fmt: skip
+
+
+def _unparsed(raw: bytes) -> ParsedMessage:
+    """What we know of a message the parser could not read: its bytes and nothing more."""
+    return ParsedMessage(
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        message_id="",
+        sender_email="",
+        sender_name="",
+        subject="",
+        sent_at=None,
+        recipients=[],
+        in_reply_to=[],
+        body="",
+        attachments=[],
+    )
+
+
+def _store_failed(
+    raw: bytes, parsed: ParsedMessage | None, failure: dict[str, Any], **row: Any
+) -> IngestResult:
+    """Keep the message as it arrived, waiting for review with the reason."""
+    if parsed is None:
+        parsed = _unparsed(raw)
     existing = InboundMessage.objects.filter(message_key=parsed.key).first()
     if existing is not None:
         return IngestResult(existing, created=False)
     raw_name = _store_raw(raw, parsed.sha256)
-    row = {
-        "raw_name": raw_name,
-        "source": source,
-        "received_at": received_at or clock.now(),
-        "folder": folder,
-        "imap_uid": imap_uid,
-    }
     try:
-        message = _process(parsed, **row)
+        message = _store(parsed, **row, raw_name=raw_name, status=InboundStatus.NEEDS_REVIEW,
+                         problems=[failure, *parsed.problems])  # fmt: skip
     except IntegrityError:
-        # Another poller committed the same message first.
         existing = InboundMessage.objects.filter(message_key=parsed.key).first()
         if existing is None:
             raise
         return IngestResult(existing, created=False)
-    except ProcedureError as error:
-        message = _store(parsed, **row, status=InboundStatus.NEEDS_REVIEW,
-                         problems=[problem("rejected", error=str(error))])  # fmt: skip
-    except Exception as error:
-        logger.exception("E-mail %s could not be processed; kept for review", parsed.key)
-        message = _store(
-            parsed,
-            **row,
-            status=InboundStatus.NEEDS_REVIEW,
-            problems=[problem("failed", error=f"{type(error).__name__}: {error}"[:300])],
-        )
+    except (DATABASE_GONE, StorageUnavailable):
+        raise
+    except Exception:
+        # The parsed facts themselves cannot be stored: keep only the bytes.
+        logger.exception("E-mail facts could not be stored; keeping the bytes alone")
+        bare = _unparsed(raw)
+        message = _store(bare, **row, raw_name=raw_name, status=InboundStatus.NEEDS_REVIEW,
+                         problems=[failure])  # fmt: skip
     return IngestResult(message, created=True)
 
 
@@ -351,14 +471,20 @@ def _lock_for_review(actor, pk: int) -> InboundMessage:
 
 
 def stored_attachments(message: InboundMessage) -> tuple[list[ParsedAttachment], list[str]]:
-    """The attachments of the stored .eml that fit in a complaint, and the names of those that
-    do not (they stay in the .eml, which the complaint links to)."""
+    """The attachments of the stored .eml that fit in a complaint (at most the limit's number),
+    and the names of the others (they stay in the .eml, which the complaint links to)."""
+    limits = intake_limits()
     with message.raw.open("rb") as handle:
-        parsed = parse_message(handle.read(), limits=intake_limits())
+        raw = handle.read()
+    try:
+        attachments = parse_message(raw, limits=limits).attachments
+    except Exception:  # the message that failed to parse: everything stays in the .eml
+        return [], []
     limit = complaint_services.MAX_ATTACHMENT_BYTES
-    fitting = [a for a in parsed.attachments if a.size <= limit]
-    too_large = [a.filename for a in parsed.attachments if a.size > limit]
-    return fitting, too_large
+    fitting = [a for a in attachments if a.size <= limit][: limits.max_attachments]
+    kept = {id(a) for a in fitting}
+    left = [a.filename for a in attachments if id(a) not in kept]
+    return fitting, left
 
 
 def _reviewed(message: InboundMessage, *, actor, status: str, note: str, complaint=None) -> None:

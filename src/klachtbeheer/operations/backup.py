@@ -105,6 +105,8 @@ def _data_files(root: Path, *, skip: set[Path]) -> list[Path]:
         relative = path.relative_to(root)
         if relative.parts[0] in NOT_DATA or not path.is_file():
             continue
+        if path.name.startswith(".") and path.name.endswith(".part"):
+            continue  # a file not yet committed (core.storage): not data until it is
         if any(path == s or s in path.parents for s in skip):
             continue
         if (

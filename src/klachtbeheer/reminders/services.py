@@ -29,6 +29,7 @@ from klachtbeheer.complaints.selectors import (
 from klachtbeheer.complaints.terms import TermStatus
 from klachtbeheer.core import clock
 from klachtbeheer.core.models import Beacon
+from klachtbeheer.core.storage import sweep_orphans_daily
 from klachtbeheer.letters.constants import MessageKind, MessageStatus
 from klachtbeheer.letters.content import LETTER_LANGUAGE, dutch_date
 from klachtbeheer.letters.models import LetterSettings, OutgoingMessage
@@ -170,6 +171,8 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
     report.retention_actions = _retention_daily(today)
     if report.reminders or report.digests or OutgoingMessage.objects.due(clock.now()).exists():
         outbox_wake()
+    # What a killed process left in the file storage, once a day (core.storage).
+    sweep_orphans_daily()
     return report
 
 

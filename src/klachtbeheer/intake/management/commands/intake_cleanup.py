@@ -1,5 +1,6 @@
 """Remove what intake keeps only for a while: files of forms never sent (after a day),
-rate-limit buckets and salts (after 24 hours) and spent proof-of-work challenges.
+rate-limit buckets and salts (after 24 hours) and spent proof-of-work challenges; and
+files in storage that no row refers to (core.storage.sweep_orphans).
 Run it daily (cron or a systemd timer); the rate limit also cleans up on every use."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from klachtbeheer.core import clock
+from klachtbeheer.core.storage import sweep_orphans
 from klachtbeheer.intake import ratelimit
 from klachtbeheer.intake.models import SpentChallenge, Upload
 
@@ -33,3 +35,6 @@ class Command(BaseCommand):
                 if not Upload.objects.filter(file=stored).exists():
                     transaction.on_commit(lambda s=storage, n=stored: s.delete(n))
         self.stdout.write(f"removed {len(stale)} unsent uploads and {spent} spent challenges")
+        # What a killed process left in storage: temporary files, files no row refers to.
+        swept = sweep_orphans()
+        self.stdout.write(f"removed {swept.temporary} temporary and {swept.orphans} orphaned files")
