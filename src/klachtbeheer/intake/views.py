@@ -174,17 +174,30 @@ def altcha_challenge(request: HttpRequest) -> JsonResponse:
 # --- the status page -------------------------------------------------------------
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-def status_page(request: HttpRequest, token: str) -> HttpResponse:
+def _status_view(request: HttpRequest, token: str):
+    """The status behind a link, or the answer instead of it.
+
+    A valid link always opens (it is never counted, so its holder is never locked out);
+    only links that lead nowhere count against the address, and past
+    INTAKE_STATUS_VIEWS_PER_HOUR of those in an hour the answer is 429 instead of 404.
+    """
+    view = selectors.status_for(token)
+    if view is not None:
+        return view, None
     address = ratelimit.client_address(request)
     if not ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
         response = render(request, "intake/too_many.html", status=429)
         response["Retry-After"] = "3600"
-        return _public(response)
-    view = selectors.status_for(token)
-    if view is None:
-        return _public(render(request, "intake/status_not_found.html", status=404))
+        return None, _public(response)
+    return None, _public(render(request, "intake/status_not_found.html", status=404))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status_page(request: HttpRequest, token: str) -> HttpResponse:
+    view, refusal = _status_view(request, token)
+    if refusal is not None:
+        return refusal
     form = AddInformationForm()
     draft = secrets.token_urlsafe(24)
     file_errors: list[str] = []
@@ -237,13 +250,10 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def status_survey(request: HttpRequest, token: str) -> HttpResponse:
     """The satisfaction survey after closing (P5.2), behind the complainant's own link."""
-    address = ratelimit.client_address(request)
-    if not ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
-        response = render(request, "intake/too_many.html", status=429)
-        response["Retry-After"] = "3600"
-        return _public(response)
-    view = selectors.status_for(token)
-    if view is None or view.complaint is None:
+    view, refusal = _status_view(request, token)
+    if refusal is not None:
+        return refusal
+    if view.complaint is None:
         return _public(render(request, "intake/status_not_found.html", status=404))
     return _public(
         satisfaction_survey(
@@ -259,13 +269,10 @@ def status_survey(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def status_letter(request: HttpRequest, token: str, uid) -> HttpResponse:
     """One letter sent to the complainant, as a PDF (or its .ics invitation with ?agenda=1)."""
-    address = ratelimit.client_address(request)
-    if not ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
-        response = render(request, "intake/too_many.html", status=429)
-        response["Retry-After"] = "3600"
-        return _public(response)
-    view = selectors.status_for(token)
-    if view is None or view.complaint is None:
+    view, refusal = _status_view(request, token)
+    if refusal is not None:
+        return refusal
+    if view.complaint is None:
         return _public(render(request, "intake/status_not_found.html", status=404))
     return letter_file_response(
         complaint=view.complaint, uid=uid, calendar=request.GET.get("agenda") == "1"
