@@ -259,7 +259,6 @@ OIDC_STORE_ID_TOKEN = True
 OIDC_AUTHENTICATE_CLASS = "klachtbeheer.accounts.oidc.StartView"
 OIDC_CALLBACK_CLASS = "klachtbeheer.accounts.oidc.CallbackView"
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
-LOGIN_REDIRECT_URL_FAILURE = "accounts:sso_refused"
 OIDC_OP_LOGOUT_URL_METHOD = "klachtbeheer.accounts.oidc.provider_logout_url"
 # Service accounts (integrations): last use is written at most this often per token.
 SERVICE_TOKEN_LAST_USED_SECONDS = int(os.environ.get("SERVICE_TOKEN_LAST_USED_SECONDS", "300"))

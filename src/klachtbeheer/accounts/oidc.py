@@ -7,8 +7,8 @@ OIDC_CLIENT_ID, OIDC_CLIENT_SECRET); every endpoint comes from the issuer's
 The library checks the ID token's signature and nonce; we also check its issuer,
 audience (our client id), `azp`, expiry and subject, so a token made for another
 application is refused. Roles and districts stay in Klachtbeheer: an identity is
-found by its (issuer, subject), the first time by the e-mail address of an active
-account, and an unknown identity is refused with a page that says so (or, with
+found by its (issuer, subject), the first time by the e-mail address of its
+account (one only), and an unknown identity is refused with a page that says so (or, with
 OIDC_CREATE_USERS, made an account without any role).
 """
 
@@ -175,12 +175,14 @@ def identity_user(*, issuer: str, claims: dict[str, Any]):
         if identity is None:
             email = (claims.get("email") or "").strip()
             candidates = (
-                list(User.objects.filter(email__iexact=email, is_active=True)[:2])
+                list(User.objects.filter(email__iexact=email)[:2])
                 if email and claims.get("email_verified", True) is not False
                 else []
             )
             if len(candidates) == 1:
                 user = candidates[0]
+                if not user.is_active:
+                    raise Refused("inactive")
                 action = AuditAction.ACCOUNT_SSO_LINKED
             elif not candidates and settings.OIDC_CREATE_USERS and email:
                 user = User.objects.create_user(
@@ -226,7 +228,13 @@ class StartView(OIDCAuthenticationRequestView):
 
 
 class CallbackView(OIDCAuthenticationCallbackView):
+    """Back from the provider: signed in, or to the page that says why not."""
+
     get_settings = staticmethod(_setting)
+
+    @property
+    def failure_url(self) -> str:
+        return reverse("accounts:sso_refused")
 
 
 def provider_logout_url(request: HttpRequest) -> str:
