@@ -22,6 +22,7 @@ from tests.api.conftest import api, bearer, token_for
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+NEW = "een zin die ik onthoud 42"
 
 
 @pytest.fixture(autouse=True)
@@ -86,19 +87,19 @@ def test_an_invitation_sets_a_password_by_e_mail_then_the_second_factor(manager,
     done = browser.post(
         form.redirect_chain[-1][0],
         {
-            "new_password1": "een zin die ik onthoud 42",
-            "new_password2": "een zin die ik onthoud 42",
+            "new_password1": NEW,
+            "new_password2": NEW,
         },
     )
     assert done.status_code == 302
     invited.refresh_from_db()
-    assert invited.check_password("een zin die ik onthoud 42")
+    assert invited.check_password(NEW)
     # The link works once.
     assert "werkt niet meer" in browser.get(link, follow=True).content.decode()
     # Signing in leads to setting up the second factor.
     browser.post(
         reverse("login"),
-        {"username": invited.username, "password": "een zin die ik onthoud 42"},
+        {"username": invited.username, "password": NEW},
     )
     nxt = browser.get(reverse("complaints:work_list"), follow=True)
     assert nxt.redirect_chain[-1][0].startswith(reverse("accounts:two_factor_setup"))
@@ -171,10 +172,10 @@ def test_password_reset_by_e_mail(world, smtp, settings):
     browser.post(
         form.redirect_chain[-1][0],
         {
-            "new_password1": "het nieuwe wachtwoord 2026",
-            "new_password2": "het nieuwe wachtwoord 2026",
+            "new_password1": NEW,
+            "new_password2": NEW,
         },
     )
     world.dm_north.refresh_from_db()
-    assert world.dm_north.check_password("het nieuwe wachtwoord 2026")
+    assert world.dm_north.check_password(NEW)
     assert AuditEntry.objects.filter(action=AuditAction.ACCOUNT_PASSWORD_RESET_SENT).count() == 1
