@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from klachtbeheer.complaints.models import Complaint
@@ -114,8 +116,6 @@ def crawl(visit: Visit, start: list[str]) -> list[str]:
 def test_staff_pages_the_admin_and_the_api_docs_break_no_policy(browser, live_server, db, settings):  # noqa: F811
     settings.TWO_FACTOR = "required"
     load_demo(today=dt.date.today())
-    from django.contrib.auth import get_user_model
-
     manager = get_user_model().objects.get(username="kwaliteit")
     client = verified_client(manager)
     visit = Visit(browser, live_server.url)
@@ -149,8 +149,6 @@ def test_staff_pages_the_admin_and_the_api_docs_break_no_policy(browser, live_se
 
 def test_the_second_factor_setup_page_breaks_no_policy(browser, live_server, world, settings):  # noqa: F811
     settings.TWO_FACTOR = "required"
-    from django.test import Client
-
     client = Client()
     client.force_login(world.dm_north)
     visit = Visit(browser, live_server.url)
