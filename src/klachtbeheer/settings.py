@@ -252,6 +252,14 @@ OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
 OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGORITHM", "RS256")
 OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
 OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "")
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    CONFIGURATION_ERRORS.append(
+        (
+            "klachtbeheer.E006",
+            "OIDC_ISSUER is set without OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.",
+            "Set both from the client registered at the identity provider, or unset OIDC_ISSUER.",
+        )
+    )
 # An identity without a Klachtbeheer account: refused (default), or made without any role.
 OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
 OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))

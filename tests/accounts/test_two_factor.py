@@ -170,3 +170,10 @@ def test_production_with_the_second_factor_passes_the_deploy_check(tmp_path):
     env = production_env(tmp_path, TWO_FACTOR="required")
     result = run("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_single_sign_on_half_configured_stops_the_start(tmp_path):
+    env = production_env(tmp_path, OIDC_ISSUER="https://sso.example.nl/realms/imk")
+    result = run("check", env=env)
+    assert result.returncode != 0
+    assert "klachtbeheer.E006" in result.stderr
