@@ -223,7 +223,7 @@ PROXY_COUNT = int(
     os.environ.get("PROXY_COUNT", "1" if PRODUCTION and env_bool("BEHIND_TLS_PROXY", True) else "0")
 )
 AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
-AXES_CLIENT_IP_CALLABLE = "klachtbeheer.intake.ratelimit.client_address"
+AXES_CLIENT_IP_CALLABLE = "klachtbeheer.accounts.addresses.client_ip"
 
 # --- Sign-in: second factor, single sign-on, service accounts (klachtbeheer.accounts) ---
 # TWO_FACTOR: "required" (staff pages and the admin; the only value production accepts),
