@@ -57,6 +57,13 @@ def clock(monkeypatch) -> Clock:
 
 
 @pytest.fixture(autouse=True)
+def _no_second_factor_unless_asked(settings):
+    """Tests sign in with force_login; those of the second factor (tests/accounts) switch
+    TWO_FACTOR on themselves, so the other suites test their own pages, admin included."""
+    settings.TWO_FACTOR = "off"
+
+
+@pytest.fixture(autouse=True)
 def _files_in_tmp(settings, tmp_path):
     """Attachments go to a temporary directory, never into ./var."""
     settings.STORAGES = {

@@ -44,15 +44,37 @@ def login(client, username: str):
 
 
 def test_password_login_works_and_locks_out_after_repeated_failures(client, demo, settings):
+    """Per user name across addresses, and per address across user names (issue 11)."""
     url = reverse("login")
-    for _attempt in range(settings.AXES_FAILURE_LIMIT):
-        response = client.post(url, {"username": "zuid", "password": "wrong"})
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(
+            url, {"username": "zuid", "password": "wrong"}, REMOTE_ADDR=f"198.51.100.{attempt}"
+        )
         assert response.status_code in (200, 429)
-    locked = client.post(url, {"username": "zuid", "password": DEMO_PASSWORD})
+    # Each address failed once only, yet the user name is blocked from a new address too.
+    locked = client.post(
+        url, {"username": "zuid", "password": DEMO_PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
-    other = client.post(url, {"username": "oost", "password": DEMO_PASSWORD})
+    other = client.post(
+        url, {"username": "oost", "password": DEMO_PASSWORD}, REMOTE_ADDR="203.0.113.9"
+    )
     assert other.status_code == 302
+
+
+def test_one_address_guessing_across_user_names_is_blocked(client, demo, settings):
+    url = reverse("login")
+    for name in ["zuid", "oost", "noord", "midden", "noordwest"][: settings.AXES_FAILURE_LIMIT]:
+        client.post(url, {"username": name, "password": "wrong"}, REMOTE_ADDR="198.51.100.50")
+    blocked = client.post(
+        url, {"username": "directie", "password": DEMO_PASSWORD}, REMOTE_ADDR="198.51.100.50"
+    )
+    assert blocked.status_code == 429
+    elsewhere = client.post(
+        url, {"username": "directie", "password": DEMO_PASSWORD}, REMOTE_ADDR="198.51.100.51"
+    )
+    assert elsewhere.status_code == 302
 
 
 def test_anonymous_is_sent_to_login(client, demo):

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from klachtbeheer.core import mailauth
@@ -98,6 +99,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    # Sign-in: a second factor (TOTP, recovery codes) and single sign-on (klachtbeheer.accounts).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "mozilla_django_oidc",
     # Public intake and API: django-ninja serves its API docs (Swagger UI) from
     # its own static files only when it is an installed app (else from a CDN).
     "ninja",
@@ -111,6 +117,7 @@ INSTALLED_APPS = [
     "klachtbeheer.reporting",
     "klachtbeheer.privacy",
     "klachtbeheer.reminders",
+    "klachtbeheer.accounts",
     "klachtbeheer.demo",
     "klachtbeheer.operations",
     "klachtbeheer.api",
@@ -121,6 +128,9 @@ MIDDLEWARE = [
     # /readyz and /metrics itself (no host check, no session, no redirect).
     "klachtbeheer.operations.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (Django's own, with a nonce per response) and Permissions-Policy.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -129,6 +139,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The second factor: request.user.is_verified(), and staff without it go to set it up.
+    "django_otp.middleware.OTPMiddleware",
+    "klachtbeheer.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "klachtbeheer.core.middleware.ProcedureErrorMiddleware",
@@ -152,6 +165,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "klachtbeheer.organisation.context_processors.staff_role",
             ],
         },
@@ -182,6 +196,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on with the organisation's OpenID provider (only when OIDC_ISSUER is set).
+    "klachtbeheer.accounts.oidc.StaffOIDCBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -196,13 +212,105 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "complaints:work_list"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock-out after repeated failed logins (django-axes): per user name and address.
+# Lock-out after repeated failed logins (django-axes): per address across user names,
+# and per user name across addresses. The address is the client's as the documented
+# proxy set-up passes it on (intake.ratelimit.client_address, PROXY_COUNT); nginx on
+# the same machine is the production default (PROXY_COUNT=1), so a lock-out never
+# hits everyone behind the proxy's own address. The quality manager unlocks at
+# /gebruikers/ (klachtbeheer.accounts).
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_COOLOFF_HOURS", "1"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0")) or None
+PROXY_COUNT = int(
+    os.environ.get("PROXY_COUNT", "1" if PRODUCTION and env_bool("BEHIND_TLS_PROXY", True) else "0")
+)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT or None
+AXES_CLIENT_IP_CALLABLE = "klachtbeheer.accounts.addresses.client_ip"
+
+# --- Sign-in: second factor, single sign-on, service accounts (klachtbeheer.accounts) ---
+# TWO_FACTOR: "required" (staff pages and the admin; the only value production accepts),
+# "admin" (only the admin; the development default, so the demo stays easy to try) or
+# "off" (development only). See README "Signing in".
+TWO_FACTOR = os.environ.get("TWO_FACTOR", "required" if PRODUCTION else "admin")
+if TWO_FACTOR not in {"required", "admin", "off"} or (PRODUCTION and TWO_FACTOR != "required"):
+    CONFIGURATION_ERRORS.append(
+        (
+            "klachtbeheer.E006",
+            f"TWO_FACTOR={TWO_FACTOR!r}: production requires a second factor for every staff "
+            "member (BIO).",
+            'Leave TWO_FACTOR unset or set it to "required" (development also knows "admin" '
+            'and "off").',
+        )
+    )
+    TWO_FACTOR = "required"
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Klachtbeheer")
+# Invitations and password resets: the link works this long (Django's token generator).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_HOURS", "72")) * 3600
+# Single sign-on (OpenID Connect, mozilla-django-oidc): the provider's endpoints come
+# from OIDC_ISSUER/.well-known/openid-configuration (klachtbeheer.accounts.oidc).
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGORITHM", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "")
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    CONFIGURATION_ERRORS.append(
+        (
+            "klachtbeheer.E007",
+            "OIDC_ISSUER is set without OIDC_CLIENT_ID and OIDC_CLIENT_SECRET.",
+            "Set both from the client registered at the identity provider, or unset OIDC_ISSUER.",
+        )
+    )
+# An identity without a Klachtbeheer account: refused (default), or made without any role.
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))
+OIDC_STORE_ID_TOKEN = True
+OIDC_AUTHENTICATE_CLASS = "klachtbeheer.accounts.oidc.StartView"
+OIDC_CALLBACK_CLASS = "klachtbeheer.accounts.oidc.CallbackView"
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+OIDC_OP_LOGOUT_URL_METHOD = "klachtbeheer.accounts.oidc.provider_logout_url"
+# Service accounts (integrations): last use is written at most this often per token.
+SERVICE_TOKEN_LAST_USED_SECONDS = int(os.environ.get("SERVICE_TOKEN_LAST_USED_SECONDS", "300"))
+SERVICE_TOKEN_DAYS = int(os.environ.get("SERVICE_TOKEN_DAYS", "365"))
+
+# --- Content-Security-Policy and Permissions-Policy ----------------------------------
+# Django's own CSP: everything from this site only, scripts only from our files or with
+# the response's nonce, no framing. Data: images only for the API docs' icons.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "worker-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF, *([OIDC_ISSUER] if OIDC_ISSUER else [])],
+    "frame-ancestors": [CSP.NONE],
+}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]

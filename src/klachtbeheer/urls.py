@@ -1,11 +1,11 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from klachtbeheer.accounts import oidc as accounts_oidc
+from klachtbeheer.accounts import views as accounts_views
 from klachtbeheer.api.v1 import api
-from klachtbeheer.core import views as core_views
 from klachtbeheer.operations import views as operations_views
 
 # A database outage is 503 with Retry-After, also when it surfaces outside a view.
@@ -20,11 +20,17 @@ urlpatterns = [
     path("metrics", operations_views.metrics_view, name="metrics"),
     # Public intake and API: JSON, not translated by URL (Accept-Language picks the messages).
     path("api/v1/", api.urls),
+    # Single sign-on: fixed addresses, registered at the identity provider.
+    path("sso/start/", accounts_oidc.StartView.as_view(), name="oidc_authentication_init"),
+    path(
+        "sso/callback/", accounts_oidc.CallbackView.as_view(), name="oidc_authentication_callback"
+    ),
 ]
 urlpatterns += i18n_patterns(
     path("", RedirectView.as_view(pattern_name="complaints:work_list"), name="home"),
-    path("inloggen/", core_views.LoginView.as_view(), name="login"),
-    path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("inloggen/", accounts_views.LoginView.as_view(), name="login"),
+    path("uitloggen/", accounts_views.logout, name="logout"),
+    path("", include("klachtbeheer.accounts.urls")),
     path("klachten/", include("klachtbeheer.casework.urls")),
     path("brieven/", include("klachtbeheer.letters.urls")),
     path("e-mail/", include("klachtbeheer.mailintake.urls")),

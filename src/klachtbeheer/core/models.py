@@ -72,6 +72,22 @@ class AuditAction(models.TextChoices):
     PRIVACY_SUBJECT_ACCESS = "privacy.subject_access", _("Subject access: person looked up")
     PRIVACY_SUBJECT_EXPORT = "privacy.subject_export", _("Subject access: data downloaded")
     AUDIT_EXPORT = "audit.export", _("Audit log exported")
+    # Sign-in and accounts (klachtbeheer.accounts).
+    ACCOUNT_INVITED = "account.invited", _("Colleague invited")
+    ACCOUNT_ROLE_CHANGED = "account.role_changed", _("Role changed")
+    ACCOUNT_DISTRICTS_CHANGED = "account.districts_changed", _("Districts changed")
+    ACCOUNT_DEACTIVATED = "account.deactivated", _("Account deactivated")
+    ACCOUNT_REACTIVATED = "account.reactivated", _("Account reactivated")
+    ACCOUNT_PASSWORD_RESET_SENT = "account.password_reset_sent", _("Password reset e-mail sent")
+    ACCOUNT_PASSWORD_SET = "account.password_set", _("Password set")
+    ACCOUNT_TWO_FACTOR_SET_UP = "account.two_factor_set_up", _("Second factor set up")
+    ACCOUNT_TWO_FACTOR_RESET = "account.two_factor_reset", _("Second factor reset")
+    ACCOUNT_RECOVERY_CODE_USED = "account.recovery_code_used", _("Recovery code used")
+    ACCOUNT_UNLOCKED = "account.unlocked", _("Sign-in unblocked")
+    ACCOUNT_SSO_LINKED = "account.sso_linked", _("Single sign-on identity linked")
+    ACCOUNT_SSO_CREATED = "account.sso_created", _("Account made at single sign-on")
+    SERVICE_ACCOUNT_CREATED = "service_account.created", _("Service account made")
+    SERVICE_ACCOUNT_REVOKED = "service_account.revoked", _("Service account revoked")
 
 
 class ChainHead(models.Model):

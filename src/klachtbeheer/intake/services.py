@@ -441,9 +441,15 @@ def api_key_create(*, actor, name: str) -> tuple[IntakeApiKey, str]:
 
 def api_key_for(secret: str) -> IntakeApiKey | None:
     key = IntakeApiKey.objects.filter(key_hash=_hash(secret or ""), is_active=True).first()
-    if key is not None:
+    if key is not None and _last_use_is_old(key.last_used_at):
         IntakeApiKey.objects.filter(pk=key.pk).update(last_used_at=clock.now())
     return key
+
+
+def _last_use_is_old(last_used_at) -> bool:
+    """A key's or token's last use is written at most once per SERVICE_TOKEN_LAST_USED_SECONDS."""
+    interval = dt.timedelta(seconds=settings.SERVICE_TOKEN_LAST_USED_SECONDS)
+    return last_used_at is None or last_used_at <= clock.now() - interval
 
 
 @transaction.atomic(durable=True)
@@ -489,5 +495,6 @@ def staff_user_for(secret: str):
     )
     if token is None or not token.user.is_active:
         return None
-    StaffToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if _last_use_is_old(token.last_used_at):
+        StaffToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user

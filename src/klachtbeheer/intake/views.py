@@ -216,6 +216,11 @@ SESSION_STATUS = "intake_status_link"
 
 
 def _too_many(request: HttpRequest) -> HttpResponse | None:
+    """Counts a link that led nowhere against the address; past the limit, the 429 page.
+
+    Only links that lead nowhere are counted, so the holder of a valid link is never
+    locked out (issue 11); a visit through the session is not counted at all.
+    """
     address = ratelimit.client_address(request)
     if ratelimit.hit("status", address, limit=settings.INTAKE_STATUS_VIEWS_PER_HOUR):
         return None
@@ -247,11 +252,9 @@ def status_enter(request: HttpRequest, token: str) -> HttpResponse:
     The token leaves the address bar, the browser history and the server's access
     log after this one request (AVG, issue 10); the session keeps only its hash.
     """
-    if refused := _too_many(request):
-        return refused
     view = selectors.status_for(token)
     if view is None:
-        return _no_status(request)
+        return _too_many(request) or _no_status(request)
     request.session.cycle_key()
     request.session[SESSION_STATUS] = view.link.token_hash
     response = redirect("intake:status_home")
@@ -262,8 +265,6 @@ def status_enter(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def status_page(request: HttpRequest) -> HttpResponse:
-    if refused := _too_many(request):
-        return refused
     view = _status_from_session(request)
     if view is None:
         return _no_status(request, expired_session=True)
@@ -322,8 +323,6 @@ def status_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def status_survey(request: HttpRequest) -> HttpResponse:
     """The satisfaction survey after closing (P5.2), behind the complainant's own link."""
-    if refused := _too_many(request):
-        return refused
     view = _status_from_session(request)
     if view is None or view.complaint is None:
         return _no_status(request, expired_session=True)
@@ -342,8 +341,6 @@ def status_survey(request: HttpRequest) -> HttpResponse:
 @require_GET
 def status_letter(request: HttpRequest, uid) -> HttpResponse:
     """One letter sent to the complainant, as a PDF (or its .ics invitation with ?agenda=1)."""
-    if refused := _too_many(request):
-        return refused
     view = _status_from_session(request)
     if view is None or view.complaint is None:
         return _no_status(request, expired_session=True)
