@@ -24,10 +24,12 @@ def _prepare_serve() -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(data / "run" / "prometheus" / name)
 
 
-# Commands that make the database, or need none.
+# Commands that make the database, need none, or check their set-up themselves first
+# (`worker` refuses a half configuration, `backup` an output folder in use).
 NO_DATABASE_NEEDED = {"migrate", "help", "version", "--help", "-h", "--version", "check",
                       "makemigrations", "makemessages", "compilemessages", "collectstatic",
-                      "shell", "dbshell", "restore", "serve", "runserver", "test"}  # fmt: skip
+                      "shell", "dbshell", "restore", "serve", "runserver", "test", "worker",
+                      "backup"}  # fmt: skip
 
 
 def _refuse_missing_database() -> None:

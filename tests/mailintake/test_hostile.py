@@ -17,6 +17,7 @@ from django.core.management import call_command
 
 from klachtbeheer.complaints.models import Attachment, Complaint
 from klachtbeheer.letters.models import OutgoingMessage
+from klachtbeheer.letters.services import letters_draft_owed
 from klachtbeheer.mailintake.constants import InboundSource, InboundStatus
 from klachtbeheer.mailintake.models import InboundMessage
 from klachtbeheer.mailintake.parsing import Limits, parse_message
@@ -102,6 +103,7 @@ def test_the_acknowledgement_goes_to_the_sender_only(world, from_header):
     complaint = result.message.complaint
     assert complaint.complainant_email == "jan@example.nl"
     assert "\n" not in complaint.complainant_name
+    letters_draft_owed()  # the worker drafts and queues the acknowledgement (issue 15)
     recipients = list(OutgoingMessage.objects.values_list("to", flat=True))
     assert recipients and all(to == "jan@example.nl" for to in recipients), recipients
 

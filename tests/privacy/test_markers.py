@@ -196,7 +196,7 @@ def _full_life(complaint: Complaint, m: Markers, *, actor) -> Complaint:
     )
     _send_every_owed_letter(complaint, actor)
     complaint_services.complaint_hold_meeting(
-        actor=actor, reference=ref, held_on=timezone.localdate(), report=m()
+        actor=actor, reference=ref, held_on=timezone.localdate(), report=m(), moved_earlier=True
     )
     complaint_services.complaint_record_verdict(
         actor=actor, reference=ref, verdict=Verdict.FOUNDED, reasons=m(), measures=[m()]
