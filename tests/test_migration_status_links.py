@@ -28,8 +28,22 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+def _migrate_to_latest():
+    """Back to the leaf nodes of the graph, so the flush and the tests after this one
+    find every table (and the chain's triggers) of the latest migrations."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.fixture
+def latest_afterwards():
+    yield
+    _migrate_to_latest()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_every_link_moves_with_its_hash_dates_and_target():
+def test_every_link_moves_with_its_hash_dates_and_target(latest_afterwards):
     old = _migrate(BEFORE)
     Complaint = old.get_model("complaints", "Complaint")
     Submission = old.get_model("intake", "Submission")
@@ -66,6 +80,4 @@ def test_every_link_moves_with_its_hash_dates_and_target():
     assert Submission.objects.get(pk=held.pk).status_link_id == held_link.pk
     assert Submission.objects.get(pk=registered.pk).status_link.token_hash == "a" * 64
     assert abs(held_link.expires_at - expires) < dt.timedelta(seconds=1)
-    _migrate(BEFORE)  # and back, then to the latest state for the other tests
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    _migrate(BEFORE)  # and back; `latest_afterwards` restores the latest state
