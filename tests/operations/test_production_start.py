@@ -13,6 +13,7 @@ import gzip
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -129,6 +130,11 @@ def test_serve_runs_gunicorn_processes_with_probes_compressed_static_files_and_m
     https = {"Host": "klachten.example.nl", "X-Forwarded-Proto": "https"}
     try:
         wait_until_up(f"{base}/healthz", server, log)
+        # /healthz answers once the first process is up; the second may still be booting.
+        deadline = time.monotonic() + 30
+        while len(re.findall(r"Booting worker with pid", log.read_text())) < 2:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
         output = log.read_text()
         assert "Using worker: gthread" in output
         assert len(re.findall(r"Booting worker with pid", output)) == 2
