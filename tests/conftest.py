@@ -64,6 +64,16 @@ def _no_second_factor_unless_asked(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_rows_kept_from_another_test():
+    """The rows a process keeps for a while (the organisation, the rate-limit salt) are
+    read again in each test: the database is new."""
+    from klachtbeheer.intake import ratelimit
+
+    Organisation.forget_cached()
+    ratelimit.forget_salt()
+
+
+@pytest.fixture(autouse=True)
 def _files_in_tmp(settings, tmp_path):
     """Attachments go to a temporary directory, never into ./var."""
     settings.STORAGES = {

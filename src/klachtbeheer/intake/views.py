@@ -90,7 +90,8 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = IntakeForm()
         draft, started = secrets.token_urlsafe(24), spam.started_token()
-        return _render_form(request, form, draft=draft, started=started)
+        # A new draft has no files yet: nothing to look up.
+        return _render_form(request, form, draft=draft, started=started, uploads=[])
 
     draft = _draft(request)
     started = request.POST.get(spam.STARTED_FIELD) or spam.started_token()
@@ -121,6 +122,7 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
                     draft=draft,
                     spam_reasons=check.reasons,
                     record_hits=check.record,
+                    uploads=None if _draft_may_have_files(request) else [],
                 )
         except StorageUnavailable:
             raise  # nothing was saved: the page that says so (core.middleware)
@@ -154,10 +156,32 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _draft_may_have_files(request: HttpRequest) -> bool:
+    """Whether the draft's stored files must be looked up before registering.
+
+    The page says how many files it showed (`draft_files`): with none shown and none
+    sent along, there is nothing to look up (issue 15: one statement less). Telling
+    us "0" with files stored only leaves one's own files out; they are cleaned up.
+    """
+    sent = any(u.name or u.size for u in request.FILES.getlist("attachments"))
+    return sent or request.POST.get(DRAFT_FILES_FIELD) != "0"
+
+
+DRAFT_FILES_FIELD = "draft_files"
+
+
 def _render_form(
-    request, form, *, draft: str, started: str, file_errors=(), status: int = 200
+    request,
+    form,
+    *,
+    draft: str,
+    started: str,
+    file_errors=(),
+    status: int = 200,
+    uploads: list | None = None,
 ) -> HttpResponse:
     has_errors = bool(file_errors) or (form.is_bound and bool(form.errors))
+    uploads = services.uploads_of_draft(draft) if uploads is None else uploads
     response = render(
         request,
         "intake/form.html",
@@ -165,12 +189,12 @@ def _render_form(
             "form": form,
             "draft": draft,
             "started": started,
-            "uploads": services.uploads_of_draft(draft),
+            "uploads": uploads,
             "file_errors": list(file_errors),
             "has_errors": has_errors,
             "max_files": files.MAX_FILES,
             "honeypot_field": spam.HONEYPOT_FIELD,
-            "organisation": Organisation.current(),
+            "organisation": Organisation.cached(),
         },
         status=status,
     )
@@ -186,7 +210,7 @@ def complaint_received(request: HttpRequest) -> HttpResponse:
         )
     except (KeyError, ValueError, signing.BadSignature):
         return redirect("intake:form")
-    organisation = Organisation.current()
+    organisation = Organisation.cached()
     received_on = dt.date.fromisoformat(received["received_on"])
     calendar = work_calendar()
     context = {
