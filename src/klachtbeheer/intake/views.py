@@ -91,7 +91,9 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
         form = IntakeForm()
         draft, started = secrets.token_urlsafe(24), spam.started_token()
         # A new draft has no files yet: nothing to look up.
-        return _render_form(request, form, draft=draft, started=started, uploads=[])
+        return _render_form(
+            request, form, draft=draft, started=started, uploads=[], cache_fields=True
+        )
 
     draft = _draft(request)
     started = request.POST.get(spam.STARTED_FIELD) or spam.started_token()
@@ -179,6 +181,7 @@ def _render_form(
     file_errors=(),
     status: int = 200,
     uploads: list | None = None,
+    cache_fields: bool = False,
 ) -> HttpResponse:
     has_errors = bool(file_errors) or (form.is_bound and bool(form.errors))
     uploads = services.uploads_of_draft(draft) if uploads is None else uploads
@@ -190,6 +193,8 @@ def _render_form(
             "draft": draft,
             "started": started,
             "uploads": uploads,
+            # Only a new, empty form's questions are the same for everyone (form.html).
+            "cache_fields": cache_fields and not form.is_bound and not form.initial,
             "file_errors": list(file_errors),
             "has_errors": has_errors,
             "max_files": files.MAX_FILES,
