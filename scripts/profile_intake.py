@@ -6,8 +6,9 @@ Runs N form submissions (the form's GET, the proof of work's GET and the POST, a
 browser sends them) and N API intakes through Django's handler (no network, no
 gunicorn), and prints the process CPU per submission (`time.process_time`: this
 process's own work, not the database's; the browser's part, solving the proof of
-work and reading the page, is left out, the test client's own is not). With --profile, cProfile's top functions
-(--form or --api: only that one). The database must be migrated; it gains 2N complaints.
+work and reading the page, is left out, the test client's own is not). With --profile,
+cProfile's top functions (--form or --api: only that one). The database must be
+migrated; it gains 2N complaints.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def form_submission(client: Client, n: int) -> None:
     answer = client.post(
         "/klacht/",
         data,
-        HTTP_X_FORWARDED_FOR=f"10.0.{n // 250 % 250}.{n % 250}",
+        HTTP_X_FORWARDED_FOR=address,
         HTTP_REFERER="https://testserver/klacht/",
         secure=True,
     )
