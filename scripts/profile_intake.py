@@ -51,9 +51,8 @@ HIDDEN = re.compile(r'name="(csrfmiddlewaretoken|draft|started|draft_files)" val
 
 
 def form_submission(client: Client, n: int) -> None:
-    page = client.get(
-        "/klacht/", HTTP_X_FORWARDED_FOR=f"10.0.{n // 250 % 250}.{n % 250}", secure=True
-    )
+    address = f"10.0.{n // 250 % 250}.{n % 250}"
+    page = client.get("/klacht/", HTTP_X_FORWARDED_FOR=address, secure=True)
     assert page.status_code == 200, page.status_code
     challenge = client.get("/klacht/altcha/", secure=True).json()
     browser = time.process_time()  # what the browser does is not the server's CPU
