@@ -121,3 +121,54 @@ def test_a_common_word_walks_the_list_order_and_a_rare_one_the_text_index(world,
     count = _plan(search(visible, "afspraak").order_by().values("pk")[:1001])
     assert "complaint_search_nl" in count, count
     assert "Seq Scan on complaints_complaint" not in count, count
+
+
+@pytest.mark.parametrize("role", ["qm", "dm_north"])
+@pytest.mark.parametrize("q", ["afspraak", "Jansen", "2026-0"])
+def test_a_search_page_is_a_capped_count_and_one_page_of_rows(world, role, q):
+    """However many match: the statement timeout, the count that stops at the cap, the rows."""
+    from django.test.utils import CaptureQueriesContext
+
+    from klachtbeheer.complaints.selectors import (
+        WORK_LIST_ORDER_FEW,
+        CappedPaginator,
+        bounded_search,
+    )
+    from tests.factories import ComplainantDataFactory
+
+    user = getattr(world, role)
+
+    def page_queries() -> tuple[int, int]:
+        queryset = work_list(
+            user,
+            filters=WorkListFilters(q=q),
+            calendar=work_calendar(),
+            organisation=Organisation.current(),
+        )
+        with CaptureQueriesContext(connection) as queries, bounded_search():
+            rows = list(
+                CappedPaginator(queryset, PAGE, order_when_few=WORK_LIST_ORDER_FEW)
+                .get_page(1)
+                .object_list
+            )
+        sql = [
+            q["sql"]
+            for q in queries.captured_queries
+            if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+        ]
+        return len(sql), len(rows)
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            ComplaintFactory(
+                postcode=PC_NORTH,
+                complainant=ComplainantDataFactory(name="Anna Jansen", postcode=PC_NORTH),
+                substantiation="De afspraak werd verplaatst.",
+            )
+
+    add(2)
+    few_queries, few_rows = page_queries()
+    add(PAGE + 5)
+    many_queries, many_rows = page_queries()
+    assert few_rows < many_rows
+    assert many_queries == few_queries <= 3, many_queries  # timeout, count, rows
