@@ -20,14 +20,12 @@ from klachtbeheer.complaints.models import Complaint
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.letters.services import outbox_deliver_due
 from klachtbeheer.reporting.models import SatisfactionResponse
-from tests.intake import test_browser
-from tests.intake.test_browser import DESKTOP, PHONE, Visit
+from tests.browser import DESKTOP, PHONE, Visit
 from tests.letters import conftest as letters_conftest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The fixtures of the browser tests and of the real SMTP server, shared.
-browser = test_browser.browser
+# The fixtures of the real SMTP server, shared (the browser's is in tests/conftest.py).
 smtp = letters_conftest.smtp
 smtp_server = letters_conftest.smtp_server
 smtp_port = letters_conftest.smtp_port
