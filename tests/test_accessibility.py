@@ -21,8 +21,8 @@ from django.utils import timezone
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.intake import services as intake_services
 from klachtbeheer.intake.views import ACCESSIBILITY_RESULTS
-from tests.factories import ComplaintFactory
 from tests.browser import AXE, AXE_TAGS, DESKTOP, PHONE, Visit
+from tests.factories import ComplaintFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

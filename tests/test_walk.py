@@ -78,6 +78,7 @@ def test_from_the_form_to_the_survey_by_visible_labels(
     complainant.check_accessibility()
     page.get_by_label("Ik ben cliënt: ik krijg advies of begeleiding").check()
     page.get_by_label("Uw naam").fill("Marieke van Dijk")
+    page.get_by_text("Kies hoe wij u aanspreken in brieven").click()  # open the fold
     page.get_by_label("Geachte mevrouw …").check()
     page.get_by_label("E-mailadres").fill("marieke@example.nl")
     page.get_by_label("Postcode").fill("3741 AB")

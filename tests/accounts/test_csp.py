@@ -21,8 +21,8 @@ from django.urls import reverse
 
 from klachtbeheer.complaints.models import Complaint
 from klachtbeheer.demo.data import load_demo
-from tests.browser import Visit
 from tests.accounts.conftest import verified_client
+from tests.browser import Visit
 from tests.intake.test_browser import fill_the_form
 
 pytestmark = pytest.mark.django_db(transaction=True)

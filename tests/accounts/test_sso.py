@@ -15,8 +15,8 @@ from django.utils.csp import CSP
 from klachtbeheer.accounts import oidc
 from klachtbeheer.accounts.models import Identity
 from klachtbeheer.core.models import AuditAction, AuditEntry
-from tests.browser import Visit
 from tests.accounts.provider import Provider
+from tests.browser import Visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

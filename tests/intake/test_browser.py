@@ -116,6 +116,7 @@ def test_every_validation_message(browser, live_server, world, tmp_path, viewpor
     page.get_by_label("E-mailadres").fill("anna@")
     page.get_by_label("Telefoonnummer").fill("12")
     page.get_by_label("Postcode").fill("12")
+    page.get_by_text("Geen e-mail, of liever brieven per post? Uw adres").click()  # its fold
     page.get_by_label("Straat en huisnummer").fill("Laanstraat 1")
     exe = tmp_path / "factuur.pdf"
     exe.write_bytes(EXE_BYTES)
@@ -136,6 +137,10 @@ def test_every_validation_message(browser, live_server, world, tmp_path, viewpor
     submit(page, "Klacht versturen")
     for message in ["Vul uw postcode in", "Vul uw woonplaats in"]:
         assert page.locator(".kb-error-summary").get_by_text(message).is_visible(), message
+    # A question with an error is never folded away: its link leads to a visible field.
+    page.locator(".kb-error-summary").get_by_role("link", name="Vul uw woonplaats in").click()
+    assert page.evaluate("document.activeElement.id") == "id_city"
+    assert page.get_by_label("Plaats").is_visible()
     assert not Complaint.objects.exists()
     visit.close()
 
@@ -203,12 +208,53 @@ def test_adding_a_file_keeps_the_place_and_says_what_was_added(
     assert page.evaluate("document.activeElement.id") == "bijlagen"
     submit(page, "Bestand toevoegen")  # with no file chosen
     assert page.title().startswith("Fout: ")
-    assert page.locator("#id_attachments_error").inner_text().endswith(
-        "Kies eerst een bestand en druk dan op “Bestand toevoegen”."
+    assert (
+        page.locator("#id_attachments_error")
+        .inner_text()
+        .endswith("Kies eerst een bestand en druk dan op “Bestand toevoegen”.")
     )
     assert page.evaluate("document.activeElement.id") == "bijlagen"
     assert page.get_by_label("Uw naam").input_value() == "Anna de Vries"
     assert not Submission.objects.exists()
+    visit.close()
+
+
+# The form at 390 px was 4,185 px high before issue 14.6 (one long page; measured on main
+# with Chromium as below, docs/screenshots/ux/before-form-390.png); 3,339 px after.
+PHONE_FORM_HEIGHT_BEFORE = 4185
+PHONE_FORM_HEIGHT_MAX = 3500
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["javascript", "no-javascript"])
+def test_the_form_is_shorter_on_a_phone(browser, live_server, world, javascript):
+    """Issue 14.6: the questions most people skip are folded in <details>, open on a tap."""
+    visit = Visit(browser, live_server.url, javascript=javascript, viewport=PHONE)
+    page = visit.page
+    page.goto(live_server.url + "/klacht/")
+    if javascript:
+        page.wait_for_function("customElements.get('altcha-widget') !== undefined")
+        visit.shoot("form-phone-height")
+    folded = visit.page_height()
+    folds = page.locator("details.kb-details")
+    assert folds.count() == 4
+    for summary in page.locator("details.kb-details > summary").all():
+        summary.click()
+    unfolded = visit.page_height()
+    print(f"form at 390 px: {folded} px folded, {unfolded} px with every fold open")
+    assert folded <= PHONE_FORM_HEIGHT_MAX < PHONE_FORM_HEIGHT_BEFORE
+    assert unfolded - folded >= 300
+    # Every question is still there, reachable by its label once its fold is open.
+    for label in [
+        "Geachte heer …",
+        "Naam van uw organisatie",
+        "Straat en huisnummer",
+        "Plaats",
+        "Over welke dienst of welk traject gaat het?",
+        "Over welke medewerker gaat het?",
+    ]:
+        assert page.get_by_label(label).is_visible(), label
+    if javascript:
+        visit.check_accessibility()  # with the folds open
     visit.close()
 
 
