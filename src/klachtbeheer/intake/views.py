@@ -226,6 +226,8 @@ def _render_form(
             "max_files": files.MAX_FILES,
             "honeypot_field": spam.HONEYPOT_FIELD,
             "organisation": Organisation.current(),
+            # The mailbox the e-mail intake reads (P2.1), as on the procedure page.
+            "complaints_email": settings.MAILINTAKE_ADDRESS,
         },
         status=status,
     )
