@@ -14,11 +14,11 @@ from klachtbeheer.complaints.selectors import work_calendar
 from klachtbeheer.complaints.terms import deadline
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.intake import services as intake_services
-from klachtbeheer.intake.models import Submission, SubmissionState
+from klachtbeheer.intake.models import Submission, SubmissionState, Upload
 from klachtbeheer.organisation.models import Organisation
 from klachtbeheer.reporting.models import SatisfactionResponse
 from tests.factories import ComplaintFactory
-from tests.intake.conftest import form_data
+from tests.intake.conftest import PDF_BYTES, form_data, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +116,31 @@ def test_the_procedure_page_and_the_form_say_complaints_can_be_sent_by_e_mail(
     settings.MAILINTAKE_ADDRESS = ""  # no mailbox read: the page promises none
     assert "mailto:" not in client.get(reverse("intake:procedure")).content.decode()
     assert "mailto:" not in client.get(reverse("intake:form")).content.decode()
+
+
+def test_adding_a_file_on_the_status_page_says_so_where_the_files_are(client, world):
+    _status_session(client, world, state=State.RECEIVED)
+    url = reverse("intake:status_home")
+    page = client.get(url).content.decode()
+    assert f'formaction="{url}#bijlagen"' in page  # "Bestand toevoegen" comes back here
+    draft = "s" * 32
+    response = client.post(
+        url,
+        {
+            "draft": draft,
+            "text": "Nog iets.",
+            "action": "upload",
+            "attachments": upload("verslag.pdf", PDF_BYTES, "application/pdf"),
+        },
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="bijlagen" role="status" tabindex="-1"' in html
+    assert "“verslag.pdf” is toegevoegd." in html
+    assert "Er is een probleem" not in html  # not sending: no error summary
+    assert "Nog iets." in html  # the text typed is kept
+    removed = client.post(
+        url, {"draft": draft, "remove": str(Upload.objects.get().pk)}
+    ).content.decode()
+    assert "“verslag.pdf” is verwijderd." in removed
+    assert not Upload.objects.exists()
