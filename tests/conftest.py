@@ -10,6 +10,7 @@ from django.utils import translation
 
 from klachtbeheer.core import clock as project_clock
 from klachtbeheer.organisation.models import District, Organisation
+from tests.browser import browser  # noqa: F401 - Debian's Chromium, for every browser test
 from tests.factories import (
     DistrictFactory,
     OrganisationFactory,

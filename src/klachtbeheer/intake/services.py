@@ -126,12 +126,15 @@ def uploads_of_draft(draft: str) -> list[Upload]:
     return list(Upload.objects.filter(draft_hash=draft_hash(draft), submission__isnull=True))
 
 
-def upload_remove(*, draft: str, upload_id: int) -> None:
+def upload_remove(*, draft: str, upload_id: int) -> str:
+    """Remove one file of the draft; returns its name ("" when there was no such file)."""
     upload = Upload.objects.filter(
         pk=upload_id, draft_hash=draft_hash(draft), submission__isnull=True
     ).first()
-    if upload is not None:
-        _delete_upload(upload)
+    if upload is None:
+        return ""
+    _delete_upload(upload)
+    return upload.filename
 
 
 def _delete_upload(upload: Upload) -> None:
