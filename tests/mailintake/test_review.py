@@ -235,8 +235,27 @@ def test_a_failure_keeps_the_message_for_review(world, monkeypatch):
     message = ingest(corpus("plain.eml"))
     assert message.status == InboundStatus.NEEDS_REVIEW
     assert message.problems[0]["code"] == "failed"
-    assert "routing exploded" in message.reasons[0]
+    assert message.problems[0]["params"]["detail"] == "ValueError: routing exploded"
+    assert "routing exploded" not in message.reasons[0] and "ValueError" not in message.reasons[0]
+    assert "onverwachte fout" in message.reasons[0]
     assert Complaint.objects.count() == 0
+
+
+def test_the_review_page_gives_a_failure_in_words_not_the_name_of_the_error(client, world):
+    """Issue 14: the page showed "Processing failed (IntegrityError)"; a reviewer reads why in
+    words, also for a message stored before causes were (only the error's name kept)."""
+    message = ingest(corpus("plain.eml"))
+    message.status = InboundStatus.NEEDS_REVIEW
+    message.problems = [{"code": "failed", "params": {"error": "IntegrityError"}}]
+    message.save(update_fields=["status", "problems"])
+    client.force_login(world.qm)
+    page = client.get(reverse("mailintake:detail", args=[message.pk])).content.decode()
+    assert "IntegrityError" not in page
+    assert "een regel van de database" in page
+    with translation.override("en"):
+        page = client.get(reverse("mailintake:detail", args=[message.pk]))
+    assert "IntegrityError" not in page.content.decode()
+    assert "breaks a rule of the database" in page.content.decode()
 
 
 def test_reply_address_of_a_case(settings):

@@ -38,6 +38,7 @@ from klachtbeheer.organisation.selectors import (
     assignable_handlers,
     normalise_phone,
     normalise_postcode,
+    people,
 )
 
 
@@ -71,8 +72,8 @@ class DateTimeInput(forms.DateTimeInput):
 
 def district_manager_choices():
     return (
-        get_user_model()
-        .objects.filter(staff_profile__role=Role.DISTRICT_MANAGER)
+        people()
+        .filter(staff_profile__role=Role.DISTRICT_MANAGER)
         .order_by("first_name", "last_name")
     )
 
@@ -466,8 +467,8 @@ class VerdictForm(StaffForm):
             }
         )
         owners = (
-            get_user_model()
-            .objects.filter(is_active=True, staff_profile__isnull=False)
+            people()
+            .filter(staff_profile__isnull=False)
             .order_by("first_name", "last_name", "username")
         )
         if self.complaint is not None:
