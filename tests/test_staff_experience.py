@@ -150,7 +150,7 @@ def test_waiting_letters_are_read_in_a_fixed_number_of_queries(world, django_ass
     for _n in range(3):
         ComplaintFactory(state=State.MEETING_PLANNED)
     with django_assert_num_queries(1):
-        rows, count = letters_waiting(world.qm)
+        rows, count = letters_waiting(world.dm_north)
         [row.due.complaint.reference for row in rows]
     assert count == 3
     assert all(row.send_by is not None and row.send_by >= today() for row in rows)

@@ -113,8 +113,8 @@ class WaitingLetter:
         )
 
 
-def letters_waiting(user, *, limit: int = 20) -> tuple[list[WaitingLetter], int]:
-    """Owed letters of the complaints `user` may see that were not made yet, and how many.
+def letters_waiting(user, *, limit: int = 5) -> tuple[list[WaitingLetter], int]:
+    """Owed letters not made yet of the complaints `user` handles and may see, and how many.
 
     These are the letters a handler postponed with "Not now" on the letter's page (or left
     when the step took them there): without this they showed only in the complaint's list
@@ -127,6 +127,7 @@ def letters_waiting(user, *, limit: int = 20) -> tuple[list[WaitingLetter], int]
             sent_on__isnull=True,
             cancelled_on__isnull=True,
             letters__isnull=True,
+            complaint__handler=user,
             complaint__in=complaints_visible_to(user).values("pk"),
         )
         .exclude(kind__in=[*SENT_AUTOMATICALLY, LetterKind.DECISION])
