@@ -20,14 +20,15 @@ from django.utils import timezone, translation
 from klachtbeheer.accounts import services as account_services
 from klachtbeheer.complaints.forms import ReassignForm, WorkListFilterForm
 from klachtbeheer.complaints.models import LetterKind
-from klachtbeheer.complaints.workflow import State
+from klachtbeheer.complaints.workflow import State, Step
+from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.letters import content as letter_content
 from klachtbeheer.letters import services as letter_services
 from klachtbeheer.letters.selectors import letters_waiting
 from klachtbeheer.organisation.models import Role
 from klachtbeheer.organisation.selectors import assignable_handlers, people
 from klachtbeheer.reminders import services as reminder_services
-from tests.factories import ComplaintFactory, today
+from tests.factories import ComplaintFactory, take_step, today
 
 pytestmark = pytest.mark.django_db
 
@@ -205,3 +206,13 @@ def test_the_colleagues_page_lists_service_accounts_apart(client, world, service
     html = client.get(reverse("accounts:users")).content.decode()
     for user in service_users:
         assert user.get_username() not in html
+
+
+def test_a_service_account_cannot_be_made_owner_of_measures(world, service_users):
+    """The verdict's service refuses it too, not only the form's choices."""
+    complaint = ComplaintFactory(state=State.ASSESSING)
+    with pytest.raises(ProcedureError) as refused:
+        take_step(
+            Step.RECORD_VERDICT, complaint, actor=world.qm, measure_owner_id=service_users[0].pk
+        )
+    assert refused.value.code == "bad_owner"

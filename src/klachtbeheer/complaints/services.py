@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Q
@@ -49,6 +48,7 @@ from klachtbeheer.organisation.selectors import (
     assignable_handlers,
     normalise_phone,
     normalise_postcode,
+    people,
     role_of,
 )
 
@@ -662,7 +662,7 @@ def complaint_record_verdict(
     if complaint.handler is not None and may_see(complaint.handler, complaint):
         owner = complaint.handler
     if measure_owner_id is not None:
-        owner = get_user_model().objects.filter(pk=measure_owner_id, is_active=True).first()
+        owner = people().filter(pk=measure_owner_id).first()  # never a service account
         if owner is None:
             raise ProcedureError("bad_owner", _("Choose who carries out the measures."))
     require_measure_owner(complaint, owner)
