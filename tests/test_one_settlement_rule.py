@@ -150,7 +150,7 @@ def _overdue_digest(client, world, complaint):
     tick_run(now=dt.datetime(2026, 4, 7, 8, tzinfo=AMSTERDAM))
     for digest in OutgoingMessage.objects.filter(kind=MessageKind.DIGEST):
         for line in digest.body.splitlines():
-            if line.startswith(f"- {complaint.reference} · afhandeling (P3.8) · "):
+            if line.startswith(f"- {complaint.reference} · afwikkeling · "):
                 shown = line.split(" · ")[2].split(" (")[0]
                 assert shown == "30 maart 2026", line
                 return FOUR_WEEKS, "missed"
@@ -235,7 +235,7 @@ def test_the_complaint_page_says_which_term_counts_and_why(client, world, clock)
     late = _late_or_never(world, clock, "late")
     html = client.get(reverse("complaints:detail", args=[late.reference])).content.decode()
     assert "Het schriftelijke bericht ging op 1 april 2026 weg" in html
-    assert "die termijn geldt (P3.8)" in html
+    assert "die termijn geldt." in html
     never = _late_or_never(world, clock, "never")
     html = client.get(reverse("complaints:detail", args=[never.reference])).content.decode()
     assert "Er ging geen schriftelijk bericht weg voordat de termijn van 30 maart 2026" in html

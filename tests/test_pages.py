@@ -85,8 +85,11 @@ def test_anonymous_is_sent_to_login(client, demo):
 
 @pytest.mark.parametrize("username", ["medewerker"])
 def test_other_staff_get_no_work_list(client, demo, username):
+    """No complaints, but no 404 either: their landing page says why (issue 14.5)."""
     login(client, username)
-    assert client.get(reverse("complaints:work_list")).status_code == 404
+    response = client.get(reverse("complaints:work_list"))
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert "KL-2026-" not in client.get(reverse("home")).content.decode()
 
 
 def test_work_list_query_count_does_not_grow_with_rows(client, demo, settings):

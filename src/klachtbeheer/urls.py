@@ -1,7 +1,6 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from klachtbeheer.accounts import oidc as accounts_oidc
 from klachtbeheer.accounts import views as accounts_views
@@ -27,7 +26,7 @@ urlpatterns = [
     ),
 ]
 urlpatterns += i18n_patterns(
-    path("", RedirectView.as_view(pattern_name="complaints:work_list"), name="home"),
+    path("", accounts_views.home, name="home"),
     path("inloggen/", accounts_views.LoginView.as_view(), name="login"),
     path("uitloggen/", accounts_views.logout, name="logout"),
     path("", include("klachtbeheer.accounts.urls")),

@@ -14,6 +14,7 @@ import sys
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from klachtbeheer.complaints.models import Attachment, Complaint
 from klachtbeheer.letters.models import OutgoingMessage
@@ -148,7 +149,13 @@ def test_a_deeply_nested_message_is_stored_for_review_and_the_pipe_says_stored(
     assert message.status == InboundStatus.NEEDS_REVIEW
     assert capsys.readouterr().out.startswith("needs_review")
     assert message.problems[0]["code"] == "failed"
-    assert "RecursionError" in message.reasons[0]
+    # A reason in words for the reviewer, not the software's name for the error (issue 14);
+    # the name stays in the stored detail for whoever reads the log.
+    assert message.problems[0]["params"]["cause"] == "too_deep"
+    assert message.problems[0]["params"]["detail"].startswith("RecursionError")
+    assert "Error" not in message.reasons[0]
+    with translation.override("en"):
+        assert "nested too deeply" in message.reasons[0]
     with message.raw.open("rb") as handle:
         assert handle.read() == raw  # kept as it arrived
     assert Complaint.objects.count() == 0

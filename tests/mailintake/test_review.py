@@ -6,6 +6,7 @@ import io
 import sys
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
@@ -113,6 +114,10 @@ def test_make_a_complaint_of_a_waiting_message(client, world, waiting):
     assert complaint.handler == world.dm_north  # routed by the postcode given (P3.1)
     assert complaint.letters_due.filter(kind=LetterKind.ACKNOWLEDGEMENT).exists()
     assert AuditEntry.objects.filter(action="mailintake.review.complaint", actor=world.qm).exists()
+    # The message after it names what happened, not the action (issue 14.5: "Klaar: Klacht
+    # maken" before).
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert shown == [f"Klacht {complaint.reference} is geregistreerd vanuit deze e-mail."]
     # Dealt with: a second attempt changes nothing.
     again = client.post(
         url,
@@ -235,8 +240,27 @@ def test_a_failure_keeps_the_message_for_review(world, monkeypatch):
     message = ingest(corpus("plain.eml"))
     assert message.status == InboundStatus.NEEDS_REVIEW
     assert message.problems[0]["code"] == "failed"
-    assert "routing exploded" in message.reasons[0]
+    assert message.problems[0]["params"]["detail"] == "ValueError: routing exploded"
+    assert "routing exploded" not in message.reasons[0] and "ValueError" not in message.reasons[0]
+    assert "onverwachte fout" in message.reasons[0]
     assert Complaint.objects.count() == 0
+
+
+def test_the_review_page_gives_a_failure_in_words_not_the_name_of_the_error(client, world):
+    """Issue 14: the page showed "Processing failed (IntegrityError)"; a reviewer reads why in
+    words, also for a message stored before causes were (only the error's name kept)."""
+    message = ingest(corpus("plain.eml"))
+    message.status = InboundStatus.NEEDS_REVIEW
+    message.problems = [{"code": "failed", "params": {"error": "IntegrityError"}}]
+    message.save(update_fields=["status", "problems"])
+    client.force_login(world.qm)
+    page = client.get(reverse("mailintake:detail", args=[message.pk])).content.decode()
+    assert "IntegrityError" not in page
+    assert "een regel van de database" in page
+    with translation.override("en"):
+        page = client.get(reverse("mailintake:detail", args=[message.pk]))
+    assert "IntegrityError" not in page.content.decode()
+    assert "breaks a rule of the database" in page.content.decode()
 
 
 def test_reply_address_of_a_case(settings):
@@ -244,3 +268,13 @@ def test_reply_address_of_a_case(settings):
     assert reply_address_for("KL-2026-00042") == "klachten+KL-2026-00042@imk.example"
     settings.MAILINTAKE_ADDRESS = ""
     assert reply_address_for("KL-2026-00042") == ""
+
+
+def test_ignoring_a_message_says_what_became_of_it(client, world, waiting):
+    client.force_login(world.qm)
+    response = client.post(
+        reverse("mailintake:ignore", args=[waiting["broken"].pk]), {"reason": "Nieuwsbrief."}
+    )
+    assert response.status_code == 302
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert shown == ["De e-mail is genegeerd; de reden is vastgelegd."]

@@ -154,7 +154,7 @@ def test_a_chart_as_csv(client, year):
     response = client.get(url("chart_csv", "months"), {"year": "2026"})
     rows = csv_rows(response)
     assert rows[0] == ["Maand", "Ontvangen", "Afgehandeld"]
-    assert rows[1] == ["Jan", "2", "3"]
+    assert rows[1] == ["jan", "2", "3"]  # Dutch month abbreviations in lower case (issue 14.5)
     assert len(rows) == 13
     assert client.get(url("chart_csv", "nothing"), {"year": "2026"}).status_code == 404
 

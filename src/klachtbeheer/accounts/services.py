@@ -37,7 +37,7 @@ from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureEr
 from klachtbeheer.core.models import AuditAction
 from klachtbeheer.intake.models import IntakeApiKey, StaffToken
 from klachtbeheer.organisation.models import District, Role, StaffProfile
-from klachtbeheer.organisation.selectors import role_of
+from klachtbeheer.organisation.selectors import people, role_of
 
 RECOVERY_CODES = 10
 RECOVERY_DEVICE = "recovery"
@@ -351,6 +351,16 @@ SERVICE_PREFIX = "kbk_"
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def quality_managers_to_ask():
+    """The quality managers a colleague without a role can ask for one (people, with e-mail)."""
+    return list(
+        people()
+        .filter(staff_profile__role=Role.QUALITY_MANAGER)
+        .exclude(email="")
+        .order_by("first_name", "last_name", "pk")
+    )
 
 
 @transaction.atomic(durable=True)

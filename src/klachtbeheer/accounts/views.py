@@ -156,6 +156,23 @@ REFUSALS = {
 }
 
 
+# Roles with a work list; any other signed-in user (other staff, or an account without a
+# profile) lands on a page of its own, never on a 404 (issue 14).
+ROLES_WITH_WORK = (Role.QUALITY_MANAGER, Role.BOARD, Role.DISTRICT_MANAGER)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Where signing in ends: the work list, or a page that says why there is nothing here."""
+    if role_of(request.user) in ROLES_WITH_WORK:
+        return redirect("complaints:work_list")
+    return render(
+        request,
+        "accounts/no_role.html",
+        {"quality_managers": services.quality_managers_to_ask()},
+    )
+
+
 @never_cache
 def sso_refused(request: HttpRequest) -> HttpResponse:
     code = request.session.pop(oidc.REFUSAL_SESSION_KEY, "invalid_token")

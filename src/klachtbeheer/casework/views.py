@@ -54,6 +54,8 @@ def _form_data(request: HttpRequest) -> tuple:
 
 @login_required
 def work_list_view(request: HttpRequest) -> HttpResponse:
+    if role_of(request.user) in (None, Role.STAFF):
+        return redirect("home")  # the page that says why there are no complaints here
     _staff_only(request)
     form = WorkListFilterForm(request.GET or None)
     filters = WorkListFilters()
@@ -95,6 +97,7 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
         references=[c.reference for c in page.object_list],
         filters={**vars(filters), "page": page.number},
     )
+    waiting_letters, waiting_count = letter_selectors.letters_waiting(request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -108,6 +111,9 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
             "too_slow": too_slow,
             "cap_label": number_format(COUNT_CAP, force_grouping=True),
+            "waiting_letters": waiting_letters,
+            "waiting_count": waiting_count,
+            "today": today,
         },
         status=200,
     )

@@ -34,7 +34,7 @@ from klachtbeheer.core.kept_uploads import (
 )
 from klachtbeheer.core.text import guard_text_fields
 from klachtbeheer.organisation.models import District, Role
-from klachtbeheer.organisation.selectors import assignable_handlers, normalise_phone
+from klachtbeheer.organisation.selectors import assignable_handlers, normalise_phone, people
 
 
 class DateInput(forms.DateInput):
@@ -53,8 +53,8 @@ class DateTimeInput(forms.DateTimeInput):
 
 def district_manager_choices():
     return (
-        get_user_model()
-        .objects.filter(staff_profile__role=Role.DISTRICT_MANAGER)
+        people()
+        .filter(staff_profile__role=Role.DISTRICT_MANAGER)
         .order_by("first_name", "last_name")
     )
 
@@ -427,8 +427,8 @@ class VerdictForm(StaffForm):
             }
         )
         owners = (
-            get_user_model()
-            .objects.filter(is_active=True, staff_profile__isnull=False)
+            people()
+            .filter(staff_profile__isnull=False)
             .order_by("first_name", "last_name", "username")
         )
         if self.complaint is not None:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Q
@@ -50,6 +49,7 @@ from klachtbeheer.organisation.selectors import (
     assignable_handlers,
     normalise_phone,
     normalise_postcode,
+    people,
     role_of,
 )
 
@@ -60,11 +60,11 @@ PERSON_CONCERNED_CONFLICT = _(
 )
 PERSON_CONCERNED_CHOICE_REQUIRED = _(
     "The complaint is about a district manager. To record that it no longer is, tick "
-    "“no longer about a district manager” and give the reason (P3.2)."
+    "“no longer about a district manager” and give the reason."
 )
 PERSON_CONCERNED_REASON_REQUIRED = _(
     "Give the reason why the complaint is no longer about the district manager: they can "
-    "see it again (P3.2)."
+    "see it again."
 )
 # Measures recorded at the verdict are due this many days later unless a date is given.
 MEASURE_DAYS = 42
@@ -167,12 +167,12 @@ def require_measure_owner(complaint: Complaint, owner) -> None:
     if owner.pk == complaint.manager_concerned_id:
         raise ProcedureError(
             "measure_owner_concerned",
-            _("The complaint is about this person; they cannot carry out its measures (P3.2)."),
+            _("The complaint is about this person; they cannot carry out its measures."),
         )
     if not may_see(owner, complaint):
         raise ProcedureError(
             "measure_owner_no_access",
-            _("This person may not see the complaint, so cannot carry out its measures (P5.3)."),
+            _("This person may not see the complaint, so cannot carry out its measures."),
         )
 
 
@@ -314,7 +314,7 @@ def complaint_register(
         raise ProcedureError("bad_complainant_type", _("Choose the type of complainant."))
     name = _require_text(complainant.name, "name", _("Enter the complainant’s name."))
     substantiation = _require_text(
-        substantiation, "substantiation", _("Describe what the complaint is about (P1.2).")
+        substantiation, "substantiation", _("Describe what the complaint is about.")
     )
     if received_on > clock.today():
         raise ProcedureError(
@@ -668,7 +668,7 @@ def complaint_record_verdict(
     if complaint.handler is not None and may_see(complaint.handler, complaint):
         owner = complaint.handler
     if measure_owner_id is not None:
-        owner = get_user_model().objects.filter(pk=measure_owner_id, is_active=True).first()
+        owner = people().filter(pk=measure_owner_id).first()  # never a service account
         if owner is None:
             raise ProcedureError("bad_owner", _("Choose who carries out the measures."))
     require_measure_owner(complaint, owner)
@@ -881,7 +881,7 @@ def complaint_reassign(*, actor, reference: str, handler_id: int, reason: str) -
     if handler.pk == complaint.manager_concerned_id:
         raise ProcedureError(
             "handler_concerned",
-            _("The complaint is about this person; they cannot handle it (P3.2)."),
+            _("The complaint is about this person; they cannot handle it."),
         )
     if handler.pk == complaint.handler_id:
         raise ProcedureError("same_handler", _("This person already handles the complaint."))

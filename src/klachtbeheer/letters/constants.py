@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.complaints.models import ComplainantType
+from klachtbeheer.complaints.models import ComplainantType, LetterKind
+
+# Letters the system sends by itself; the others wait until staff have seen them.
+SENT_AUTOMATICALLY = frozenset({LetterKind.ACKNOWLEDGEMENT})
 
 
 class DeliveryChannel(models.TextChoices):
@@ -32,4 +35,4 @@ UWV_CLIENT = "uwv_client"
 
 def next_body_choices() -> list[tuple[str, str]]:
     """Whom a decision letter points to (P4): UWV clients, then each complainant type."""
-    return [(UWV_CLIENT, _("UWV client (P4.2)")), *ComplainantType.choices]
+    return [(UWV_CLIENT, _("UWV client")), *ComplainantType.choices]

@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
@@ -35,6 +34,7 @@ from klachtbeheer.letters import defaults
 from klachtbeheer.letters.constants import UWV_CLIENT, DeliveryChannel
 from klachtbeheer.letters.models import LetterDue, LetterSettings, LetterTemplate, NextBody
 from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.organisation.selectors import people
 
 # Letters are Dutch whatever the language of the page that made them.
 LETTER_LANGUAGE = "nl"
@@ -129,8 +129,8 @@ def signer_for(complaint: Complaint) -> tuple[str, str]:
     user = complaint.handler
     if user is None:
         user = (
-            get_user_model()
-            .objects.filter(is_active=True, staff_profile__role=Role.QUALITY_MANAGER)
+            people()
+            .filter(staff_profile__role=Role.QUALITY_MANAGER)
             .select_related("staff_profile")
             .order_by("pk")
             .first()
@@ -368,18 +368,18 @@ def _kind_context(complaint: Complaint, due: LetterDue, *, today: dt.date) -> di
     if kind == LetterKind.DECISION:
         if complaint.verdict not in Verdict.values:
             raise ProcedureError(
-                "decision_without_verdict", _("The decision letter needs a verdict (P3.6).")
+                "decision_without_verdict", _("The decision letter needs a verdict.")
             )
         if not complaint.verdict_reasons.strip():
             raise ProcedureError(
                 "decision_without_reasons",
-                _("The decision letter needs the reasons for the verdict (P3.7)."),
+                _("The decision letter needs the reasons for the verdict."),
             )
         measures = [m.description for m in complaint.measures.all()]
         if not measures and not _explicitly_no_measures(complaint):
             raise ProcedureError(
                 "decision_without_measures",
-                _("The decision letter needs the measures taken, or “no measures” (P3.7)."),
+                _("The decision letter needs the measures taken, or “no measures”."),
             )
         body = next_body_for(complaint)
         return {
@@ -397,7 +397,7 @@ def _kind_context(complaint: Complaint, due: LetterDue, *, today: dt.date) -> di
                 "extension_notice_late",
                 _(
                     "The term ended on %(due)s: the notice of an extension must go out before "
-                    "the term runs out (P3.8)."
+                    "the term runs out."
                 ),
                 due=f"{previous:%d-%m-%Y}",
             )

@@ -7,10 +7,12 @@ serves one of them; both take a Complaint the caller has resolved, no user.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from klachtbeheer.complaints.models import Complaint, LetterKind
 from klachtbeheer.complaints.registry import STEPS
@@ -18,7 +20,7 @@ from klachtbeheer.complaints.selectors import complaints_visible_to
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
-from klachtbeheer.letters.constants import DeliveryChannel, MessageStatus
+from klachtbeheer.letters.constants import SENT_AUTOMATICALLY, DeliveryChannel, MessageStatus
 from klachtbeheer.letters.content import LetterDraft, letter_draft
 from klachtbeheer.letters.models import Letter, LetterDue, OutgoingMessage
 
@@ -95,6 +97,58 @@ def letter_to_review_url(complaint: Complaint, step: Step) -> str | None:
     if due is None:
         return None
     return reverse("letters:due", kwargs={"reference": complaint.reference, "due_id": due.pk})
+
+
+@dataclass(frozen=True)
+class WaitingLetter:
+    """An owed letter nobody has sent yet ("Not now" on its page), with the date it must go by."""
+
+    due: LetterDue
+    send_by: dt.date | None  # None: the procedure sets no date, but the complainant waits
+
+    @property
+    def url(self) -> str:
+        return reverse(
+            "letters:due", kwargs={"reference": self.due.complaint.reference, "due_id": self.due.pk}
+        )
+
+
+def letters_waiting(user, *, limit: int = 5) -> tuple[list[WaitingLetter], int]:
+    """Owed letters not made yet of the complaints `user` handles and may see, and how many.
+
+    These are the letters a handler postponed with "Not now" on the letter's page (or left
+    when the step took them there): without this they showed only in the complaint's list
+    of letters. Access is the complaint's, in the query (P3.2). The acknowledgement goes by
+    itself and the decision letter has a step of its own, so neither is listed. The extension
+    notice must go out before the term it replaces (P3.8), the invitation before the meeting.
+    """
+    waiting = (
+        LetterDue.objects.filter(
+            sent_on__isnull=True,
+            cancelled_on__isnull=True,
+            letters__isnull=True,
+            complaint__handler=user,
+            complaint__in=complaints_visible_to(user).values("pk"),
+        )
+        .exclude(kind__in=[*SENT_AUTOMATICALLY, LetterKind.DECISION])
+        .select_related("complaint")
+        .order_by("owed_since", "id")
+    )
+    rows = [WaitingLetter(due=due, send_by=_send_by(due)) for due in waiting[:limit]]
+    count = len(rows) if len(rows) < limit else waiting.count()
+    return sorted(rows, key=lambda r: (r.send_by is None, r.send_by or dt.date.max)), count
+
+
+def _send_by(due: LetterDue) -> dt.date | None:
+    if due.kind == LetterKind.EXTENSION:
+        return due.complaint.extension_notice_due_on
+    if due.kind == LetterKind.MEETING_INVITATION and due.data.get("at"):
+        try:
+            at = dt.datetime.fromisoformat(due.data["at"])
+        except (TypeError, ValueError):
+            return None
+        return timezone.localtime(at).date() if timezone.is_aware(at) else at.date()
+    return None
 
 
 def print_queue(user) -> QuerySet[Letter]:

@@ -47,7 +47,12 @@ from klachtbeheer.complaints.status_links import status_link_mint
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, ProcedureError
-from klachtbeheer.letters.constants import DeliveryChannel, MessageKind, MessageStatus
+from klachtbeheer.letters.constants import (
+    SENT_AUTOMATICALLY,
+    DeliveryChannel,
+    MessageKind,
+    MessageStatus,
+)
 from klachtbeheer.letters.content import (
     LETTER_LANGUAGE,
     LetterDraft,
@@ -70,8 +75,6 @@ from klachtbeheer.organisation.selectors import role_of
 
 logger = logging.getLogger(__name__)
 
-# Letters the system sends by itself; the others wait until staff have seen them.
-SENT_AUTOMATICALLY = frozenset({LetterKind.ACKNOWLEDGEMENT})
 # A newer letter of these kinds replaces one that has not been made yet.
 SUPERSEDED_BY_NEWER = frozenset({LetterKind.MEETING_INVITATION, LetterKind.EXTENSION})
 
@@ -313,7 +316,7 @@ def letter_send(*, actor, reference: str, due_id: int) -> Letter:
     if due.kind == LetterKind.DECISION:
         raise ProcedureError(
             "decision_is_a_step",
-            gettext_lazy("The decision letter goes out with the step “Decision sent” (P3.7)."),
+            gettext_lazy("The decision letter goes out with the step “Decision sent”."),
         )
     letter = letter_issue(complaint=complaint, due=due, actor=actor)
     audit(

@@ -82,13 +82,40 @@ FOR_REVIEW = {
         "that complainant."
     ),
     "rejected": _("The complaint could not be registered: %(error)s"),
-    "failed": _("Processing failed (%(error)s); the message is kept as it arrived."),
+    "failed": _(
+        "It could not be processed: %(cause)s The message is kept as it arrived; decide here "
+        "what becomes of it."
+    ),
     "timeout": _(
         "Processing took longer than %(seconds)s seconds and was stopped; the message is kept "
         "as it arrived."
     ),
 }
 PROBLEM_TEXTS = {**AUTOMATIC, **FOR_REVIEW}
+
+# Why processing failed, for the person who reviews the message: never the software's own
+# name for the error (issue 14); that name goes to the log and stays in the stored detail.
+FAILURE_CAUSES = {
+    "too_deep": _("its parts are nested too deeply to read."),
+    "database_rule": _("a value in it breaks a rule of the database, such as a maximum length."),
+    "unreadable": _("part of it is in a form the software cannot read."),
+    "unexpected": _("the software ran into an unexpected error, which is in the log."),
+}
+_CAUSE_OF_ERROR = {
+    "RecursionError": "too_deep",
+    "IntegrityError": "database_rule",
+    "DataError": "database_rule",
+    "UnicodeDecodeError": "unreadable",
+    "UnicodeEncodeError": "unreadable",
+    "LookupError": "unreadable",
+    "HeaderParseError": "unreadable",
+}
+
+
+def failure_cause(error: BaseException | str) -> str:
+    """The FAILURE_CAUSES code for an exception (or the class name stored before causes)."""
+    name = error if isinstance(error, str) else type(error).__name__
+    return _CAUSE_OF_ERROR.get(name.split(":", 1)[0].strip(), "unexpected")
 
 
 def problem(code: str, **params: Any) -> dict[str, Any]:
@@ -104,6 +131,9 @@ def describe(entry: dict[str, Any]) -> str:
         key: filesizeformat(value) if key.endswith("_bytes") else value
         for key, value in (entry.get("params") or {}).items()
     }
+    if entry.get("code") == "failed":
+        cause = params.get("cause") or failure_cause(str(params.get("error", "")))
+        params["cause"] = FAILURE_CAUSES.get(cause, FAILURE_CAUSES["unexpected"])
     if template is None:
         return str(entry.get("code", ""))
     try:

@@ -40,7 +40,7 @@ class MakeComplaintForm(StaffForm):
     )
     received_on = forms.DateField(
         label=_("Date of receipt"),
-        help_text=_("The day the e-mail reached the mailbox. The terms run from it (P2.3)."),
+        help_text=_("The day the e-mail reached the mailbox. The terms run from it."),
         widget=DateInput(),
     )
     substantiation = forms.CharField(

@@ -39,7 +39,12 @@ from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, ProcedureError, StorageUnavailable
 from klachtbeheer.core.storage import discard_uncommitted
-from klachtbeheer.mailintake.constants import InboundSource, InboundStatus, problem
+from klachtbeheer.mailintake.constants import (
+    InboundSource,
+    InboundStatus,
+    failure_cause,
+    problem,
+)
 from klachtbeheer.mailintake.models import InboundMessage, raw_message_path
 from klachtbeheer.mailintake.parsing import Limits, ParsedAttachment, ParsedMessage, parse_message
 from klachtbeheer.mailintake.quoting import trim_quoted
@@ -316,7 +321,7 @@ def _ingest(
         if existing is not None:
             return IngestResult(existing, created=False)
         logger.exception("E-mail broke a database constraint; kept for review")
-        failure = problem("failed", error=type(error).__name__)
+        failure = problem("failed", cause=failure_cause(error), detail=type(error).__name__)
     except DATABASE_GONE:
         raise  # nothing can be stored now: the caller leaves the message for the next try
     except StorageUnavailable:
@@ -328,7 +333,9 @@ def _ingest(
         failure = problem("timeout", seconds=seconds)
     except Exception as error:  # RecursionError, a library's error: a person looks at it
         logger.exception("E-mail could not be processed; kept for review")
-        failure = problem("failed", error=f"{type(error).__name__}: {error}"[:300])
+        failure = problem(
+            "failed", cause=failure_cause(error), detail=f"{type(error).__name__}: {error}"[:300]
+        )
     else:
         return IngestResult(message, created=True)
     return _store_failed(raw, parsed, failure, source=source, received_at=received_at,

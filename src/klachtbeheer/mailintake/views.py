@@ -66,6 +66,12 @@ ACTIONS = {
     "attach": (AttachToCaseForm, gettext_lazy("Attach to a complaint")),
     "ignore": (IgnoreForm, gettext_lazy("Ignore with a reason")),
 }
+# What an action did, in words, for the message after it (not the action's name; issue 14.5).
+RESULTS = {
+    "complaint": gettext_lazy("Complaint %(reference)s is registered from this e-mail."),
+    "attach": gettext_lazy("The e-mail is added to complaint %(reference)s."),
+    "ignore": gettext_lazy("The e-mail is ignored; the reason is recorded."),
+}
 
 
 def _initial(message, action: str) -> dict:
@@ -137,12 +143,11 @@ def review_action_view(request: HttpRequest, pk: int, action: str) -> HttpRespon
                 complaints_visible_to(request.user).filter(pk=result.complaint_id).exists()
             ):
                 messages.success(
-                    request,
-                    _("Done: %(what)s (%(reference)s).")
-                    % {"what": title, "reference": result.complaint.reference},
+                    request, RESULTS[action] % {"reference": result.complaint.reference}
                 )
                 return redirect(result.complaint)
-            messages.success(request, _("Done: %(what)s.") % {"what": title})
+            reference = result.complaint.reference if result.complaint_id else ""
+            messages.success(request, RESULTS[action] % {"reference": reference})
             return redirect("mailintake:review_list")
     return render(
         request,

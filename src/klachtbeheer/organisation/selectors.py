@@ -69,13 +69,22 @@ def closure_days() -> dict:
     return {day.date: day.description for day in ClosureDay.objects.all()}
 
 
-def assignable_handlers() -> QuerySet:
+def people() -> QuerySet:
+    """Active users who are people, for every list of staff (choices, reminders, signatures).
+
+    A service account's user (accounts.ServiceAccount.user) holds a real role only so the API
+    can act with it: it has no mailbox, never signs in and handles nothing, so it is left out
+    here, in the query, not by each list (issue 14).
+    """
     from django.contrib.auth import get_user_model
 
+    return get_user_model().objects.filter(is_active=True, service_account__isnull=True)
+
+
+def assignable_handlers() -> QuerySet:
     return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
+        people()
+        .filter(
             staff_profile__role__in=[Role.QUALITY_MANAGER, Role.BOARD, Role.DISTRICT_MANAGER],
         )
         .select_related("staff_profile")

@@ -41,6 +41,7 @@ from klachtbeheer.letters.services import (
     staff_complaint_url,
 )
 from klachtbeheer.organisation.models import Organisation, Role
+from klachtbeheer.organisation.selectors import people
 from klachtbeheer.privacy.services import retention_run
 from klachtbeheer.reporting.services import measures_remind_overdue
 
@@ -52,8 +53,8 @@ logger = logging.getLogger(__name__)
 def _staff_with(role: str) -> list:
     """Active members of staff in `role` who have an e-mail address, in a stable order."""
     return list(
-        get_user_model()
-        .objects.filter(is_active=True, staff_profile__role=role)
+        people()
+        .filter(staff_profile__role=role)
         .exclude(email="")
         .select_related("staff_profile")
         .order_by("pk")
@@ -103,9 +104,9 @@ def _open_terms(complaint, *, calendar, organisation, today):
 
 
 TERM_NAMES = {
-    "contact": gettext_lazy("contact with the complainant (P3.3)"),
-    "settle": gettext_lazy("settlement (P3.8)"),
-    "notice": gettext_lazy("written notice of the extension (P3.8)"),
+    "contact": gettext_lazy("contact with the complainant"),
+    "settle": gettext_lazy("settlement"),
+    "notice": gettext_lazy("written notice of the extension"),
 }
 
 OPEN = Q(next_due_on__isnull=False)
@@ -335,7 +336,7 @@ def _reminder_body(complaint: Complaint, user, name: str, term) -> str:
             "",
             _(
                 "If more time is needed, extend the term and send the notice to the "
-                "complainant before the term runs out (P3.8)."
+                "complainant before the term runs out."
             ),
         ]
     if name == "notice":
@@ -343,7 +344,7 @@ def _reminder_body(complaint: Complaint, user, name: str, term) -> str:
             "",
             _(
                 "The term was extended to %(until)s. That date counts only when the written "
-                "notice goes out by %(due)s; otherwise the complaint is late (P3.8)."
+                "notice goes out by %(due)s; otherwise the complaint is late."
             )
             % {
                 "until": dutch_date(complaint.extended_until, "l j F Y"),
@@ -365,7 +366,7 @@ def _digest_body(user, overdue, *, failed: list, as_board: bool = False) -> str:
         lines += [
             _(
                 "You receive this because no quality manager may see these complaints: "
-                "they are about the quality manager (P3.2), or no quality manager has an "
+                "they are about the quality manager, or no quality manager has an "
                 "e-mail address."
             ),
             "",

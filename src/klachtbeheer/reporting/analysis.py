@@ -13,8 +13,8 @@ import io
 from dataclasses import dataclass, field
 
 from django.template.defaultfilters import date as date_filter
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from klachtbeheer.complaints.models import ComplainantType, Verdict
 from klachtbeheer.core import clock
@@ -103,8 +103,8 @@ def period_label(period: Period) -> str:
     if period.is_calendar_year and period.start.year == period.end.year:
         return str(period.start.year)
     return _("%(start)s to %(end)s") % {
-        "start": date_filter(period.start, "j F Y"),
-        "end": date_filter(period.end, "j F Y"),
+        "start": date_filter(period.start, "DATE_FORMAT"),
+        "end": date_filter(period.end, "DATE_FORMAT"),
     }
 
 
@@ -165,8 +165,13 @@ def _analyse(user, *, period: Period, today: dt.date, compare: bool, report: boo
 
 def _month_label(month: dt.date, period: Period) -> str:
     if period.start.year == period.end.year:
-        return date_filter(month, "M")
-    return date_filter(month, "M y")
+        return _month_abbreviation(date_filter(month, "M"))
+    return _month_abbreviation(date_filter(month, "M y"))
+
+
+def _month_abbreviation(text: str) -> str:
+    """Dutch writes "dec", not "Dec" (which reads as English on a Dutch page; issue 14)."""
+    return text.lower() if get_language() == "nl" else text
 
 
 def _charts(analysis: Analysis) -> list[Chart]:
@@ -181,14 +186,17 @@ def _charts(analysis: Analysis) -> list[Chart]:
     settled = [n for _m, n in f.settled_per_month]
     if any(received):
         peak = max(range(len(received)), key=lambda i: received[i])
-        caption = _(
+        caption = ngettext(
+            "%(received)s complaint received and %(settled)s settled in %(period)s; "
+            "the most arrived in %(month)s (%(n)s).",
             "%(received)s complaints received and %(settled)s settled in %(period)s; "
-            "the most arrived in %(month)s (%(n)s)."
+            "the most arrived in %(month)s (%(n)s).",
+            sum(received),
         ) % {
             "received": sum(received),
             "settled": sum(settled),
             "period": label,
-            "month": date_filter(f.received_per_month[peak][0], "F Y"),
+            "month": date_filter(f.received_per_month[peak][0], "YEAR_MONTH_FORMAT"),
             "n": received[peak],
         }
     else:
@@ -435,9 +443,12 @@ def _terms_caption(f: Figures) -> str:
 def _measures_caption(m: MeasureCounts) -> str:
     if not m.total:
         return _("No measures.")
-    return _(
+    return ngettext(
+        "%(total)s measure: %(open)s open, of which %(overdue)s overdue; %(done)s done. "
+        "Of those checked, %(effective)s worked.",
         "%(total)s measures: %(open)s open, of which %(overdue)s overdue; %(done)s done. "
-        "Of those checked, %(effective)s worked."
+        "Of those checked, %(effective)s worked.",
+        m.total,
     ) % {
         "total": m.total,
         "open": m.open,
@@ -451,9 +462,12 @@ def _satisfaction_caption(s: SatisfactionFigures) -> str:
     if not s.answers:
         return _("No complainant has answered the survey in this period.")
     satisfied = sum(n for score, n in s.per_score if score >= 4)
-    return _(
+    return ngettext(
+        "%(n)s answer, average %(average)s out of 5; %(satisfied)s satisfied or very "
+        "satisfied, %(unhappy)s very dissatisfied.",
         "%(n)s answers, average %(average)s out of 5; %(satisfied)s satisfied or very "
-        "satisfied, %(unhappy)s very dissatisfied."
+        "satisfied, %(unhappy)s very dissatisfied.",
+        s.answers,
     ) % {
         "n": s.answers,
         "average": fmt(s.average, 1),
@@ -521,10 +535,14 @@ def summary(analysis: Analysis) -> list[str]:
     lines: list[str] = []
     if p is not None:
         lines.append(
-            _(
+            ngettext(
+                "In %(period)s %(n)s complaint was received (%(previous_period)s: %(previous)s, "
+                "%(change)s). Messages that were not a complaint: %(other)s; complaints "
+                "withdrawn after a misunderstanding: %(withdrawn)s.",
                 "In %(period)s %(n)s complaints were received (%(previous_period)s: %(previous)s, "
                 "%(change)s). Messages that were not a complaint: %(other)s; complaints "
-                "withdrawn after a misunderstanding: %(withdrawn)s."
+                "withdrawn after a misunderstanding: %(withdrawn)s.",
+                f.complaints,
             )
             % {
                 "period": label,
@@ -538,10 +556,14 @@ def summary(analysis: Analysis) -> list[str]:
         )
     else:
         lines.append(
-            _(
+            ngettext(
+                "In %(period)s %(n)s complaint was received. Messages that were not a "
+                "complaint: %(other)s; complaints withdrawn after a misunderstanding: "
+                "%(withdrawn)s.",
                 "In %(period)s %(n)s complaints were received. Messages that were not a "
                 "complaint: %(other)s; complaints withdrawn after a misunderstanding: "
-                "%(withdrawn)s."
+                "%(withdrawn)s.",
+                f.complaints,
             )
             % {
                 "period": label,
@@ -588,9 +610,12 @@ def summary(analysis: Analysis) -> list[str]:
     m = analysis.measures
     if m.effective + m.partly_effective + m.not_effective:
         lines.append(
-            _(
+            ngettext(
+                "The effectiveness of %(checked)s measure was checked: %(effective)s worked, "
+                "%(partly)s worked partly and %(not)s did not work.",
                 "The effectiveness of %(checked)s measures was checked: %(effective)s worked, "
-                "%(partly)s worked partly and %(not)s did not work."
+                "%(partly)s worked partly and %(not)s did not work.",
+                m.effective + m.partly_effective + m.not_effective,
             )
             % {
                 "checked": m.effective + m.partly_effective + m.not_effective,

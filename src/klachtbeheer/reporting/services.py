@@ -12,7 +12,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,7 +31,7 @@ from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.organisation.models import Role
-from klachtbeheer.organisation.selectors import role_of
+from klachtbeheer.organisation.selectors import people, role_of
 from klachtbeheer.reporting.models import VERY_UNHAPPY, Satisfaction, SatisfactionResponse
 from klachtbeheer.reporting.selectors import (
     measures_overdue,
@@ -65,9 +64,7 @@ def measure_owner_candidates():
     and `complaints.selectors.who_may_see` for the choices a form offers).
     """
     return (
-        get_user_model()
-        .objects.filter(is_active=True, staff_profile__isnull=False)
-        .order_by("first_name", "last_name", "username")
+        people().filter(staff_profile__isnull=False).order_by("first_name", "last_name", "username")
     )
 
 
@@ -183,7 +180,7 @@ def measure_reminder_text(
         intro = _(
             "These measures, taken because of a complaint, should have been done by now "
             "(ISO 9001 10.2), and nobody who can be reminded carries them out: nobody was "
-            "chosen, or that person may not see the complaint (P3.2) or has no e-mail "
+            "chosen, or that person may not see the complaint or has no e-mail "
             "address. Choose on the measure page who carries each one out."
         )
     else:
@@ -231,13 +228,7 @@ def measures_remind_overdue(*, today: dt.date, send, fallback: Sequence[Sequence
         )
         if not due:
             return 0
-        owners = (
-            get_user_model()
-            .objects.filter(is_active=True, measures__pk__in=due)
-            .exclude(email="")
-            .distinct()
-            .order_by("pk")
-        )
+        owners = people().filter(measures__pk__in=due).exclude(email="").distinct().order_by("pk")
         reached: set[int] = set()
         written = 0
         for owner in owners:

@@ -173,7 +173,7 @@ def event_details(event, names: dict[int, str]) -> list[tuple[str, Any]]:
         elif key in ("received_on", "on", "sent_on", "from", "until", "at"):
             moment = _as_date(value)
             if isinstance(moment, dt.datetime):
-                text = date_filter(moment, "j F Y, H:i")
+                text = date_filter(moment, "DATETIME_FORMAT")
             elif moment is not None:
                 text = date_filter(moment, "l j F Y")
             else:

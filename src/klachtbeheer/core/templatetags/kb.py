@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms, template
@@ -64,6 +65,19 @@ def widget(bound_field: forms.BoundField, extra_class: str = "") -> str:
     if kind == "text" and isinstance(bound_field.field, forms.EmailField):
         attrs.setdefault("autocomplete", "off")
     return bound_field.as_widget(attrs=attrs)
+
+
+# "(P3.2)", or ", P3.2" at the end of a parenthesis: the requirement numbers of the procedure
+# belong in code and docs, not on a handler's screen (issue 14).
+_REQUIREMENT_CODE = re.compile(r"\s?\(P[1-5]\.\d+(?:, P[1-5]\.\d+)*\)|, P[1-5]\.\d+(?=\))")
+
+
+@register.filter(is_safe=True)
+def without_requirement_codes(text: Any) -> str:
+    """A form's help text or message without the procedure's requirement numbers."""
+    if not text:
+        return text
+    return _REQUIREMENT_CODE.sub("", str(text))
 
 
 @register.filter

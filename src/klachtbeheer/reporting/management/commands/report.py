@@ -11,6 +11,7 @@ from django.utils import translation
 
 from klachtbeheer.core import clock
 from klachtbeheer.organisation.models import Role
+from klachtbeheer.organisation.selectors import people
 from klachtbeheer.reporting.report import annual_report
 from klachtbeheer.reporting.selectors import may_report
 
@@ -43,9 +44,7 @@ class Command(BaseCommand):
             reader = User.objects.filter(username=user, is_active=True).first()
         else:
             reader = (
-                User.objects.filter(is_active=True, staff_profile__role=Role.QUALITY_MANAGER)
-                .order_by("pk")
-                .first()
+                people().filter(staff_profile__role=Role.QUALITY_MANAGER).order_by("pk").first()
             )
         if reader is None or not may_report(reader):
             raise CommandError("the report is made for an active quality manager or board member")
