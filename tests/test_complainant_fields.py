@@ -102,3 +102,33 @@ def test_postcodes_and_phone_numbers_come_back_in_one_form_from_every_form(world
     assert rectify.cleaned_data["phone"] == public.cleaned_data["phone"]
     # The rectification lets the service refuse a number that is none (409, as in the API).
     assert RectifyForm(data={**common, "phone": "12", "reason": "x"}).is_valid()
+
+
+def _marked_optional(form: forms.Form, name: str) -> bool:
+    from django.template.loader import render_to_string
+
+    with translation.override("nl"):
+        html = render_to_string("includes/field.html", {"field": form[name]})
+    return "(optioneel)" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("form_class", "conditional", "optional"),
+    [
+        # One of e-mail or postal address is needed: neither is "(optioneel)" on its own.
+        (IntakeForm, ["email", "street_address", "postcode", "city"], ["phone"]),
+        # Staff: e-mail, postal address or phone; the scan is needed for post.
+        (RegisterComplaintForm, ["email", "phone", "street_address", "city", "attachment"], []),
+        # The re-routing question is needed whenever it is asked.
+        (RectifyForm, ["reroute", "email", "phone"], []),
+    ],
+    ids=lambda x: getattr(x, "__name__", None),
+)
+def test_fields_needed_in_some_cases_are_not_marked_optional(form_class, conditional, optional):
+    """Issue 14.5: "(optioneel)" on a field the form then asks for misleads."""
+    form = form_class()
+    for name in conditional:
+        assert not _marked_optional(form, name), name
+    for name in optional:
+        assert _marked_optional(form, name), name

@@ -71,8 +71,24 @@ def _text(
     return field
 
 
+# The ways to reach the complainant: one of them is needed (on the public form an e-mail
+# address or a postal address; staff may also note a phone number), so none of them is
+# marked "(optional)" on its own (issue 14.5); the form's hint and its error say which.
+CONTACT_ROUTES = {
+    Voice.PUBLIC: ("email", "street_address", "postcode", "city"),
+    Voice.STAFF: ("email", "phone", "street_address", "postcode", "city"),
+}
+
+
 def complainant_field(name: str, voice: Voice) -> forms.Field:
     """A new form field for one of the complainant's details, in the form's voice."""
+    field = _new_field(name, voice)
+    if name in CONTACT_ROUTES[voice] and not field.required:
+        field.either_or = True
+    return field
+
+
+def _new_field(name: str, voice: Voice) -> forms.Field:
     public = voice == Voice.PUBLIC
     if name == "name":
         return _text(

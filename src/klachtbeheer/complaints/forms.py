@@ -160,6 +160,8 @@ class RegisterComplaintForm(StaffForm):
         required=False,
         help_text=_("For a letter received by post the scan is required, as a PDF (P2.1)."),
     )
+    # Needed for a letter received by post (the help text says so): not "(optional)".
+    attachment.either_or = True
     kept_attachment = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user=None, **kwargs):
@@ -690,6 +692,8 @@ class RectifyForm(StaffForm):
         ],
         required=False,
     )
+    # Asked only when the district changes, and then needed: not "(optional)".
+    reroute.either_or = True
     reason = forms.CharField(
         label=_("What was wrong?"),
         help_text=_("Goes on the timeline; the old details are not kept."),
