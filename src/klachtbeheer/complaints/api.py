@@ -91,7 +91,11 @@ class VerdictFields(FormSchema):
 
 
 # How a step's JSON differs from its form, where it does.
-class RectifyFields(FormSchema):
+class ComplainantPostcodeFields(FormSchema):
+    """The complainant's postcode as the staff's forms take it (registering, P2.1, and
+    rectifying the details): the district's pattern, so the schema states what routing
+    needs (P3.1). The one definition; `intake.api` builds its registration on it."""
+
     pattern_messages: ClassVar[dict] = {
         "postcode": gettext_lazy("Enter a Dutch postcode such as 3741 AB.")
     }
@@ -106,7 +110,7 @@ class RectifyFields(FormSchema):
 
 _STEP_BASES: dict[Step, type[FormSchema]] = {
     Step.RECORD_VERDICT: VerdictFields,
-    Step.RECTIFY: RectifyFields,
+    Step.RECTIFY: ComplainantPostcodeFields,
 }
 # Fields that must be sent even when they may be empty: leaving them out would clear them
 # (the person concerned decides who handles the complaint, P3.2).
