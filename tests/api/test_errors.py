@@ -185,3 +185,11 @@ def test_the_work_list_takes_integers_as_the_schema_means_them(client, world, qu
     else:
         assert response.status_code == 422
         assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize("query", ["=", "stat=received", "district=1&x="])
+def test_the_work_list_refuses_a_parameter_it_does_not_know(client, world, query):
+    """Found by `make fuzz`: `?=` was taken, so a misspelt filter listed everything."""
+    response = client.get(api(f"/complaints?{query}"), **bearer(token_for(world.qm)))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["message"] == "Deze parameter bestaat niet."

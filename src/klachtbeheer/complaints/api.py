@@ -16,8 +16,10 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.errors import ValidationError
 from pydantic import BeforeValidator, StrictBool, StrictInt, WithJsonSchema
 
 from klachtbeheer.complaints import steps as step_table
@@ -437,6 +439,13 @@ class ListFilters(Schema):
     tags=["staff"],
 )
 def complaint_list(request, filters: Query[ListFilters]):
+    # A parameter the schema does not name (`?=`, a misspelt filter) is refused, not ignored:
+    # the list would look filtered while it is not (the long fuzz run found `?=` taken).
+    unknown = sorted(set(request.GET) - set(ListFilters.model_fields))
+    if unknown:
+        raise ValidationError(
+            [{"loc": ["query", name], "msg": _("This parameter is unknown.")} for name in unknown]
+        )
     user = handler_of(request)
     organisation = Organisation.current()
     queryset = work_list(
