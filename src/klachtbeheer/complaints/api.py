@@ -434,7 +434,7 @@ class ListFilters(Schema):
     summary="The work list: the complaints you may see, sorted by the next term",
     description=(
         "Filters as on the work list page; a district or handler id that matches nothing "
-        "gives an empty list."
+        "gives an empty list, and a parameter not named here is refused with 422."
     ),
     tags=["staff"],
 )
