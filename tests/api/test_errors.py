@@ -163,3 +163,33 @@ def test_the_503_and_its_retry_after_are_in_the_openapi_document(client):
             unavailable = operation["responses"]["503"]
             assert "Retry-After" in unavailable["headers"]
             assert operation["responses"]["500"]["content"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("district=300.0", None),  # found by `make fuzz`: schema-valid, refused with 422
+        ("handler=-1.00&page=1.0&page_size=50.0", None),
+        ("district=1.5", "query.district"),
+        ("page= 1", "query.page"),
+        ("page_size=1e1", "query.page_size"),
+        ("district=0.0", "query.district"),  # an integer, but below the minimum
+    ],
+)
+def test_the_work_list_takes_integers_as_the_schema_means_them(client, world, query, field):
+    """JSON Schema's integer is a number without fraction, 300.0 too; a query string
+    writes it either way. Anything else gets the field's message."""
+    response = client.get(api(f"/complaints?{query}"), **bearer(token_for(world.qm)))
+    if field is None:
+        assert response.status_code == 200, response.json()
+    else:
+        assert response.status_code == 422
+        assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize("query", ["=", "stat=received", "district=1&x="])
+def test_the_work_list_refuses_a_parameter_it_does_not_know(client, world, query):
+    """Found by `make fuzz`: `?=` was taken, so a misspelt filter listed everything."""
+    response = client.get(api(f"/complaints?{query}"), **bearer(token_for(world.qm)))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["message"] == "Deze parameter bestaat niet."

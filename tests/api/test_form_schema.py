@@ -133,3 +133,17 @@ def test_the_documented_file_limit_is_the_one_intake_and_the_steps_apply():
     assert FILE_MAX_BYTES == MAX_FILE_BYTES == MAX_ATTACHMENT_BYTES
     limit = FileIn.model_json_schema()["properties"]["content_base64"]["maxLength"]
     assert limit == 4 * math.ceil(FILE_MAX_BYTES / 3)  # base64: 4 characters per 3 bytes
+
+
+def test_registering_and_rectifying_take_the_postcode_by_one_definition():
+    """Both staff forms decide the district by the postcode (P3.1): one schema for it."""
+    from klachtbeheer.complaints.api import ComplainantPostcodeFields
+    from klachtbeheer.intake.api import RegistrationIn
+
+    rectify = step_input(Step.RECTIFY)
+    assert issubclass(rectify, ComplainantPostcodeFields)
+    assert issubclass(RegistrationIn, ComplainantPostcodeFields)
+    postcode = ComplainantPostcodeFields.model_json_schema()["properties"]["postcode"]
+    for schema in (rectify, RegistrationIn):
+        assert schema.model_json_schema()["properties"]["postcode"] == postcode
+    assert postcode["pattern"] and postcode["maxLength"] == 8

@@ -139,6 +139,26 @@ def test_answers_older_than_a_day_are_purged_and_their_keys_free_again(client, s
     assert not IdempotencyRecord.objects.exists()
 
 
+def test_the_worker_s_tick_purges_old_answers_of_a_client_that_sends_no_more_keys(client, site_key):
+    from klachtbeheer.reminders.services import tick_run
+
+    old = _intake(client, site_key).json()["reference"]
+    recent = _intake(client, site_key, key="a-second-key").json()["reference"]
+    # Then the site sends no more keys, so nothing it sends removes its old answers.
+    IdempotencyRecord.objects.filter(body__contains=old).update(
+        created_at=timezone.now() - dt.timedelta(hours=25)
+    )
+    IdempotencyRecord.objects.filter(body__contains=recent).update(
+        created_at=timezone.now() - dt.timedelta(hours=23)
+    )
+    assert _intake(client, site_key, key=None).status_code == 201
+    assert IdempotencyRecord.objects.count() == 2
+    assert tick_run().as_dict()["idempotency_purged"] == 1
+    [kept] = IdempotencyRecord.objects.all()
+    assert recent in kept.body and old not in kept.body
+    assert tick_run().as_dict()["idempotency_purged"] == 0
+
+
 def test_the_header_and_the_replay_are_in_the_openapi_document(client):
     schema = client.get(api("/openapi.json")).json()
     for path in ("/api/v1/complaints", "/api/v1/registrations"):

@@ -3,26 +3,21 @@
 The session fixture writes its own minimal dovecot.conf in a temporary directory
 (loopback only, a port in 8143-8149, plaintext login allowed, one test user
 from a passwd-file, maildir storage, base and state directories in the same
-temporary directory) and runs `dovecot -F -c dovecot.conf`. Without Dovecot the
-IMAP tests are skipped locally with the reason, and fail in CI (env CI set).
+temporary directory) and runs `dovecot -F -c dovecot.conf` (`tests.dovecot`, shared
+with the Microsoft 365 tests). Without Dovecot the IMAP tests are skipped locally
+with the reason, and fail in CI (env CI set).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pwd
-import re
-import shutil
 import socket
-import subprocess
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from imap_tools import MailBoxUnencrypted
+
+from tests import dovecot as dovecot_process
 
 CORPUS = Path(__file__).parent / "corpus"
 PORTS = range(8143, 8150)
@@ -43,12 +38,6 @@ class Dovecot:
         return MailBoxUnencrypted(self.host, self.port, timeout=30).login(self.user, self.password)
 
 
-def _dovecot_binary() -> str | None:
-    return shutil.which("dovecot") or next(
-        (p for p in ("/usr/sbin/dovecot", "/usr/local/sbin/dovecot") if os.path.exists(p)), None
-    )
-
-
 def _free_port() -> int | None:
     for port in PORTS:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -60,12 +49,10 @@ def _free_port() -> int | None:
     return None
 
 
-def _config(version: tuple[int, ...], *, root: Path, port: int, uid: int, gid: int, login: str):
+def _config(version: tuple[int, ...], *, directory: dovecot_process.Root, port: int) -> str:
     """dovecot.conf for 2.3 (Debian 12) or the 2.4 syntax (Debian 13)."""
-    as_user = "" if os.getuid() == 0 else (
-        f"default_login_user = {login}\ndefault_internal_user = {login}\n"
-        f"default_internal_group = {login}\n"
-    )  # fmt: skip
+    as_user = directory.as_user()
+    root, uid, gid = directory.path, directory.uid, directory.gid
     common_services = f"""
 service imap-login {{
   inet_listener imap {{
@@ -151,69 +138,21 @@ userdb {{
 {common_services}"""
 
 
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"Dovecot is needed for the IMAP tests in CI: {reason}", pytrace=False)
-    pytest.skip(f"IMAP tests need Dovecot (apt-get install dovecot-imapd): {reason}")
-
-
 @pytest.fixture(scope="session")
 def dovecot():
-    binary = _dovecot_binary()
-    if binary is None:
-        _unavailable("the dovecot binary is not installed")
-    version_text = subprocess.run(
-        [binary, "--version"], capture_output=True, text=True, check=False
-    ).stdout
-    version = tuple(int(n) for n in re.findall(r"\d+", version_text)[:2]) or (2, 3)
+    binary = dovecot_process.binary()
+    version = dovecot_process.version(binary)
     port = _free_port()
     if port is None:
-        _unavailable("no free port in 8143-8149")
-    root = Path(tempfile.mkdtemp(prefix="kb-dovecot-"))
-    # Dovecot drops to the mail user; it must be able to reach the temporary directory.
-    root.chmod(0o755)
-    if os.getuid() == 0:
-        account = pwd.getpwnam("dovecot")
-        uid, gid, login = account.pw_uid, account.pw_gid, account.pw_name
-    else:
-        uid, gid, login = os.getuid(), os.getgid(), pwd.getpwuid(os.getuid()).pw_name
-    for name in ("run", "state", "mail"):
-        (root / name).mkdir()
-    os.chown(root / "mail", uid, gid)
-    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
-    conf = root / "dovecot.conf"
-    conf.write_text(_config(version, root=root, port=port, uid=uid, gid=gid, login=login))
-    process = subprocess.Popen(
-        [binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    server = Dovecot("127.0.0.1", port, USER, PASSWORD, root / "dovecot.log")
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                log = server.log.read_text() if server.log.exists() else ""
-                _unavailable(f"dovecot exited with {process.returncode}: {output} {log}".strip())
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", port), timeout=1) as sock,
-            ):
-                if sock.recv(100).startswith(b"* OK"):
-                    break
-            if time.monotonic() > deadline:
-                _unavailable("dovecot did not answer within 15 seconds")
-            time.sleep(0.1)
+        dovecot_process.unavailable("no free port in 8143-8149")
+    root = dovecot_process.make_root("kb-dovecot-")
+    (root.path / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+    server = Dovecot("127.0.0.1", port, USER, PASSWORD, root.log)
+    config = _config(version, directory=root, port=port)
+    with dovecot_process.running(binary, root, config, {port: b"* OK"}):
         with server.mailbox():
             pass  # the test user can log in
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

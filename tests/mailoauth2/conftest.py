@@ -5,11 +5,12 @@ The session starts, in this order:
 1. the authorization server of `authserver.py` (token endpoint + introspection),
 2. an aiosmtpd server that the submission service relays to (what "the internet"
    receives, recorded),
-3. Dovecot (the suite's binary, its own temporary configuration) with IMAP and
-   its SMTP submission service (`dovecot-submissiond`), both taking SASL XOAUTH2
-   checked by Dovecot's oauth2 passdb against the introspection endpoint over
-   HTTP. A password login for the test user exists only to put messages in the
-   mailbox and to prove that XOAUTH2 is what the application uses.
+3. Dovecot (the suite's binary, its own temporary configuration, run by
+   `tests.dovecot`) with IMAP and its SMTP submission service
+   (`dovecot-submissiond`), both taking SASL XOAUTH2 checked by Dovecot's oauth2
+   passdb against the introspection endpoint over HTTP. A password login for the
+   test user exists only to put messages in the mailbox and to prove that XOAUTH2
+   is what the application uses.
 
 Without Dovecot (or its submission service) the tests are skipped locally with the
 reason, and fail in CI, as the IMAP tests of the mail intake do.
@@ -17,15 +18,8 @@ reason, and fail in CI, as the IMAP tests of the mail intake do.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pwd
-import re
 import shutil
 import socket
-import subprocess
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +28,8 @@ from aiosmtpd.controller import Controller
 from imap_tools import MailBoxUnencrypted
 
 from klachtbeheer.core import oauth2
+from tests import dovecot as dovecot_process
 from tests.letters.conftest import Recorder
-from tests.mailintake.conftest import _dovecot_binary, _unavailable
 from tests.mailoauth2.authserver import CLIENT_ID, CLIENT_SECRET, SCOPE, AuthorizationServer
 
 USER = "klachten@imk.example"
@@ -80,21 +74,16 @@ def _oauth2_settings(auth: AuthorizationServer, *, prefix: str = "") -> str:
 def _config(
     version: tuple[int, ...],
     *,
-    root: Path,
+    directory: dovecot_process.Root,
     auth: AuthorizationServer,
     imap_port: int,
     submission_port: int,
     relay_port: int,
-    uid: int,
-    gid: int,
-    login: str,
 ) -> str:
     """dovecot.conf for 2.3 (Debian 12: what this machine and CI run) or the 2.4 syntax
     (Debian 13; written from its documentation, not run here)."""
-    as_user = "" if os.getuid() == 0 else (
-        f"default_login_user = {login}\ndefault_internal_user = {login}\n"
-        f"default_internal_group = {login}\n"
-    )  # fmt: skip
+    as_user = directory.as_user()
+    root, uid, gid = directory.path, directory.uid, directory.gid
     services = f"""
 service imap-login {{
   inet_listener imap {{
@@ -197,38 +186,15 @@ userdb {{
 {services}"""
 
 
-def _wait_for_banner(port: int, banner: bytes, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 15
-    while True:
-        if process.poll() is not None:
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            text = log.read_text() if log.exists() else ""
-            _unavailable(f"dovecot exited with {process.returncode}: {output} {text}".strip())
-        with (
-            contextlib.suppress(OSError),
-            socket.create_connection(("127.0.0.1", port), timeout=1) as sock,
-        ):
-            if sock.recv(100).startswith(banner):
-                return
-        if time.monotonic() > deadline:
-            _unavailable(f"dovecot did not answer on port {port} within 15 seconds")
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="session")
 def oauth_mail():
-    binary = _dovecot_binary()
-    if binary is None:
-        _unavailable("the dovecot binary is not installed")
+    binary = dovecot_process.binary()
     libexec = Path(binary).resolve().parent.parent / "lib" / "dovecot"
     if not (libexec / "submission").exists() and not shutil.which("submission"):
-        _unavailable(
+        dovecot_process.unavailable(
             "Dovecot's submission service is not installed (apt-get install dovecot-submissiond)"
         )
-    version_text = subprocess.run(
-        [binary, "--version"], capture_output=True, text=True, check=False
-    ).stdout
-    version = tuple(int(n) for n in re.findall(r"\d+", version_text)[:2]) or (2, 3)
+    version = dovecot_process.version(binary)
 
     auth = AuthorizationServer(mailboxes=(USER,))
     auth.start()
@@ -236,54 +202,28 @@ def oauth_mail():
     relay_port = free_port()
     controller = Controller(relay, hostname="127.0.0.1", port=relay_port)
     controller.start()
-
-    root = Path(tempfile.mkdtemp(prefix="kb-dovecot-oauth2-"))
-    root.chmod(0o755)
-    if os.getuid() == 0:
-        account = pwd.getpwnam("dovecot")
-        uid, gid, login = account.pw_uid, account.pw_gid, account.pw_name
-    else:
-        uid, gid, login = os.getuid(), os.getgid(), pwd.getpwuid(os.getuid()).pw_name
-    for name in ("run", "state", "mail"):
-        (root / name).mkdir()
-    os.chown(root / "mail", uid, gid)
-    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
-    (root / "nodelay").write_text("127.0.0.1:::::::nodelay=y\n")
-    imap_port, submission_port = free_port(), free_port()
-    conf = root / "dovecot.conf"
-    conf.write_text(
-        _config(
+    try:
+        root = dovecot_process.make_root("kb-dovecot-oauth2-")
+        (root.path / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
+        (root.path / "nodelay").write_text("127.0.0.1:::::::nodelay=y\n")
+        imap_port, submission_port = free_port(), free_port()
+        config = _config(
             version,
-            root=root,
+            directory=root,
             auth=auth,
             imap_port=imap_port,
             submission_port=submission_port,
             relay_port=relay_port,
-            uid=uid,
-            gid=gid,
-            login=login,
         )
-    )
-    process = subprocess.Popen(
-        [binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    server = OAuthMail(auth, relay, imap_port, submission_port, root / "dovecot.log")
-    try:
-        _wait_for_banner(imap_port, b"* OK", process, server.log)
-        _wait_for_banner(submission_port, b"220", process, server.log)
-        with server.mailbox():
-            pass
-        yield server
+        server = OAuthMail(auth, relay, imap_port, submission_port, root.log)
+        greetings = {imap_port: b"* OK", submission_port: b"220"}
+        with dovecot_process.running(binary, root, config, greetings):
+            with server.mailbox():
+                pass
+            yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         controller.stop()
         auth.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

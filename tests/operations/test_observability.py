@@ -214,3 +214,62 @@ def test_beacons_hold_no_personal_data(world):
     ComplaintFactory(name="Johanna Pietersen")
     beacon_set(MAILBOX_POLL, new={"complaint": 1}, repeated=0, failed=0)
     assert "Johanna" not in json.dumps(list(Beacon.objects.values("key", "data")))
+
+
+def _console_output(request) -> str:
+    """What the configured console handler (ContextFilter, formatter) writes for `request()`."""
+    import io
+
+    handler = logging.getHandlerByName("console")
+    written = io.StringIO()
+    previous = handler.setStream(written)
+    try:
+        request()
+    finally:
+        handler.setStream(previous)
+    return written.getvalue()
+
+
+def test_refused_requests_leave_no_path_in_the_log(world):
+    client = Client(raise_request_exception=False)
+    lines = _console_output(
+        lambda: [
+            client.get("/klacht/status/geheime-link-van-Jan-Janssen/"),  # 404
+            client.get("/api/v1/complaints/KL-2026-00042"),  # 401
+        ]
+    )
+    assert "klacht/status/<str:token>/ 404" in lines
+    assert "Janssen" not in lines and "00042" not in lines, lines
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/klacht/status/geheimestatuslinkvanjanssen/",
+        "/klacht/status/geheime-link-van-Jan-Janßen/",  # escaped by Django before it logs
+        "/api/v1/complaints/KL-2026-00042",
+    ],
+)
+def test_errors_of_django_request_name_the_route_never_the_path(monkeypatch, path):
+    """Django logs every answer from 400 up as "<reason>: <path>" (django.request); what the
+    log gets (4xx are below its level) must hold the route, whatever the path holds."""
+    from django.db import connection
+
+    def broken(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    responses = []
+
+    def request():
+        monkeypatch.setattr(connection, "cursor", broken)
+        try:
+            client = Client(raise_request_exception=False)
+            responses.append(client.get(path, HTTP_AUTHORIZATION="Bearer kbs_" + "x" * 43))
+        finally:
+            monkeypatch.undo()
+
+    lines = _console_output(request)
+    assert responses[0].status_code == 503
+    assert "django.request" in lines, lines
+    for part in ("geheim", "Jan", "00042", "\\xdf"):
+        assert part not in lines, lines

@@ -14,8 +14,10 @@ inside the transaction that registers the complaint.
   commit; the other rolls back (no second complaint) and replays the first.
 
 Keys are per client (site key or token owner), stored hashed, and kept for
-24 hours; each new answer kept removes the client's answers older than that
-(`purge` removes everyone's, for a manual clean-up).
+24 hours: each new answer kept removes the client's answers older than that,
+and the worker's tick removes everyone's (`purge`, registered with
+`reminders.housekeeping`), so a client that stops sending keys leaves no
+complaint details behind.
 """
 
 from __future__ import annotations

@@ -36,19 +36,40 @@ def route_of(request) -> str:
     return match.route or match.view_name or "(unnamed)"
 
 
+def _paths(request) -> list[str]:
+    """The ways a log line may spell the request's path: as it is, with its query, and as
+    Django writes it (non-ASCII escaped, `log_message`), longest first."""
+    spelt = {
+        getattr(request, "path", ""),
+        getattr(request, "path_info", ""),
+        request.get_full_path() if hasattr(request, "get_full_path") else "",
+    }
+    spelt |= {path.encode("unicode_escape").decode("ascii") for path in spelt}
+    return sorted((path for path in spelt if len(path) > 1), key=len, reverse=True)
+
+
+def without_path(message: str, request) -> str:
+    """`message` with the request's path, in any spelling, replaced by its route."""
+    route = route_of(request)
+    for path in _paths(request):
+        message = message.replace(path, route)
+    return message
+
+
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = getattr(record, "request_id", "") or request_id.get()
         request = getattr(record, "request", None)
-        if request is not None and isinstance(record.args, tuple):
-            # Django's "Internal Server Error: /path": the route instead of the path.
-            path = getattr(request, "path", None)
-            record.args = tuple(route_of(request) if arg == path else arg for arg in record.args)
-            record.request = None
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: keep the record as it is
+            record.request = None
             return True
+        if request is not None:
+            # Django's "Service Unavailable: /klacht/status/<secret>/" (django.request, for
+            # every answer from 400 up) and its security messages: the route, not the path.
+            message = without_path(message, request)
+            record.request = None
         record.msg, record.args = redact(message), None
         return True
 

@@ -22,7 +22,12 @@ from django.utils.translation import gettext_lazy
 from ninja import Field, Router, Schema
 from pydantic import StrictFloat, StrictInt
 
-from klachtbeheer.complaints.api import ComplaintOut, complaint_detail_out, handler_of
+from klachtbeheer.complaints.api import (
+    ComplainantPostcodeFields,
+    ComplaintOut,
+    complaint_detail_out,
+    handler_of,
+)
 from klachtbeheer.complaints.forms import RegisterComplaintForm
 from klachtbeheer.complaints.models import Complaint
 from klachtbeheer.complaints.services import (
@@ -173,24 +178,11 @@ def _remove(draft: str, uploads) -> None:
 # --- staff: registering post and e-mail (P2.1, P2.3) ----------------------------------------
 
 
-class RegistrationFields(FormSchema):
-    pattern_messages: ClassVar[dict] = {
-        "postcode": gettext_lazy("Enter a Dutch postcode such as 3741 AB.")
-    }
-
-    postcode: str = Field(
-        "",
-        max_length=8,
-        pattern=POSTCODE_PATTERN,
-        description="Postcode. Decides the district and so the handler.",
-    )
-
-
 RegistrationIn = form_schema(
     RegisterComplaintForm,
     name="RegistrationIn",
     exclude=("kept_attachment",),  # the page's way to keep a scan between two tries
-    base=RegistrationFields,
+    base=ComplainantPostcodeFields,
 )
 
 

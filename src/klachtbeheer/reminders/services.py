@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -43,6 +43,7 @@ from klachtbeheer.letters.services import (
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import people
 from klachtbeheer.privacy.services import retention_run
+from klachtbeheer.reminders import housekeeping
 from klachtbeheer.reporting.services import measures_remind_overdue
 
 RETENTION_BEACON = "retention"
@@ -86,9 +87,11 @@ class TickReport:
     skipped_without_address: int = 0
     nobody_to_tell: int = 0  # complaints with a term due that nobody with an address may see
     retention_actions: int = 0  # what the daily retention run did (issue 10)
+    cleaned_up: dict[str, int] = field(default_factory=dict)  # rows each clean-up removed
 
     def as_dict(self) -> dict[str, int]:
         return {
+            **self.cleaned_up,
             "retention_actions": self.retention_actions,
             "reminders": self.reminders,
             "digests": self.digests,
@@ -170,6 +173,8 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
             ),
         )
     report.retention_actions = _retention_daily(today)
+    # What other apps keep only for a while (kept API answers, 24 hours).
+    report.cleaned_up = housekeeping.run(now)
     if report.reminders or report.digests or OutgoingMessage.objects.due(clock.now()).exists():
         outbox_wake()
     # What a killed process left in the file storage, once a day (core.storage).
