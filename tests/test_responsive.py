@@ -11,13 +11,11 @@ from __future__ import annotations
 import pytest
 
 from klachtbeheer.complaints.workflow import State
+from tests.browser import DESKTOP, PHONE, Visit
 from tests.factories import ComplaintFactory
-from tests.intake import test_browser
-from tests.intake.test_browser import DESKTOP, PHONE, Visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-browser = test_browser.browser  # Debian's Chromium
 
 PASSWORD = "breed-genoeg-2026"
 OVERFLOW = """() => {
