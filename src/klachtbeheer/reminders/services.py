@@ -42,9 +42,11 @@ from klachtbeheer.letters.services import (
 )
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.privacy.services import retention_run
+from klachtbeheer.reporting.aggregates import figures_compact
 from klachtbeheer.reporting.services import measures_remind_overdue
 
 RETENTION_BEACON = "retention"
+FIGURES_BEACON = "figures_compact"
 
 logger = logging.getLogger(__name__)
 
@@ -169,11 +171,24 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
             ),
         )
     report.retention_actions = _retention_daily(today)
+    _figures_compact_daily(today)
     if report.reminders or report.digests or OutgoingMessage.objects.due(clock.now()).exists():
         outbox_wake()
     # What a killed process left in the file storage, once a day (core.storage).
     sweep_orphans_daily()
     return report
+
+
+def _figures_compact_daily(today: dt.date) -> None:
+    """The dashboard's aggregates (issue 15): the rows each step appended, added together
+    once a day, so they stay the size of the number of distinct keys."""
+    if Beacon.objects.filter(key=FIGURES_BEACON, data__day=today.isoformat()).exists():
+        return
+    rows = figures_compact()
+    Beacon.objects.update_or_create(
+        key=FIGURES_BEACON,
+        defaults={"at": clock.now(), "data": {"day": today.isoformat(), "rows": rows}},
+    )
 
 
 def _retention_daily(today: dt.date) -> int:
