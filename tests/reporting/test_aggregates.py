@@ -284,7 +284,7 @@ def _queries(run) -> int:
 def _more_complaints(world, n: int):
     for i in range(n):
         complaint = ComplaintFactory(postcode=[PC_NORTH, PC_SOUTH, PC_VACANT][i % 3])
-        if i % 2:
+        if i % 3 != 2:  # Vacant has no manager to accept it
             take_step(Step.ACCEPT, complaint, actor=world.qm)
 
 
