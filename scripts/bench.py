@@ -442,6 +442,7 @@ def staff_pages(base: str) -> dict:
         )
         out["name lookup"] = await time_page(qm, f"/klachten/?q={quote(name)}", RUNS)
         out["dashboard"] = await time_page(qm, "/dashboard/", max(5, RUNS // 2))
+        out["dashboard, district manager"] = await time_page(dm, "/dashboard/", max(5, RUNS // 2))
         out["annual report PDF"] = await time_page(qm, f"/jaarverslag/{year}.pdf", 3)
         if letter:
             out["letter PDF (acknowledgement)"] = await time_page(
