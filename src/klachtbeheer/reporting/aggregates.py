@@ -45,7 +45,8 @@ from collections import defaultdict
 from django.db import connection, transaction
 
 TABLE = "reporting_figure"
-FACETS = ("main", "settled", "contact", "settle", "category", "open")  # and each "/m"
+FACETS = ("main", "cpend", "spend", "settled", "contact", "settle", "category", "open")
+PERIOD_FACETS = [facet for facet in FACETS if facet != "open"]  # each also per month: "/m"
 # The key columns, in the order the SQL functions return them.
 KEY = (
     "facet",
@@ -142,12 +143,20 @@ _MAIN = _row(
     complainant_type="c.complainant_type",
     extended="c.extended_until IS NOT NULL",
     settled="c.settled_on IS NOT NULL",
-    contact="""CASE WHEN c.contacted_on IS NULL THEN 'pending'
+    contact="""CASE WHEN c.contacted_on IS NULL THEN 'later'
         WHEN c.contacted_on <= c.contact_due_on THEN 'met' ELSE 'missed' END""",
-    contact_until="CASE WHEN c.contacted_on IS NULL THEN c.contact_due_on END",
-    settle=f"""CASE WHEN c.settled_on IS NULL THEN 'pending'
+    settle=f"""CASE WHEN c.settled_on IS NULL THEN 'later'
         WHEN c.settled_on <= {_COUNTED_WHEN_SETTLED} THEN 'met' ELSE 'missed' END""",
-    settle_until=f"CASE WHEN c.settled_on IS NULL THEN {_SETTLE_PENDING_UNTIL} END",
+)
+# A term not done yet ("later" above) is counted apart with the date after which it is
+# missed, so the main rows of a month are shared by many complaints.
+_CONTACT_PENDING = (
+    _row("{facet}", "{received}", contact="'pending'", contact_until="c.contact_due_on")
+    + " WHERE c.contacted_on IS NULL"
+)
+_SETTLE_PENDING = (
+    _row("{facet}", "{received}", settle="'pending'", settle_until=_SETTLE_PENDING_UNTIL)
+    + " WHERE c.settled_on IS NULL"
 )
 _SETTLED = _row("{facet}", "{settled}") + " WHERE c.settled_on IS NOT NULL"
 _CONTACT_DAYS = (
@@ -182,6 +191,7 @@ _MONTH = {
     "settled": "date_trunc('month', c.settled_on::timestamp)::date",
 }
 MONTHLY = "/m"
+LATER = "later"  # a term not done yet: counted by its own facet (cpend, spend)
 
 
 def _both(template: str, facet: str) -> str:
@@ -205,6 +215,8 @@ $$;
 CREATE OR REPLACE FUNCTION kb_figure_rows(c complaints_complaint)
 RETURNS TABLE ({_RETURNS}) LANGUAGE sql STABLE AS $$
   {_both(_MAIN, "main")}
+  UNION ALL {_both(_CONTACT_PENDING, "cpend")}
+  UNION ALL {_both(_SETTLE_PENDING, "spend")}
   UNION ALL {_both(_SETTLED, "settled")}
   UNION ALL {_both(_CONTACT_DAYS, "contact")}
   UNION ALL {_both(_SETTLE_DAYS, "settle")}
@@ -311,13 +323,15 @@ REBUILD = f"""
 WITH gone AS (DELETE FROM {TABLE})
 INSERT INTO {TABLE} ({_COLUMNS}, n)
 SELECT {_F_COLUMNS}, count(*) FROM complaints_complaint c, LATERAL {_FENCED_ROWS} f
-GROUP BY {_F_COLUMNS}
+GROUP BY {_F_COLUMNS} ORDER BY f.facet, f.day
 """  # noqa: S608 (built from constants; values are parameters)
-# The rows of one key added together; rows appended meanwhile stay as they are.
+# The rows of one key added together; rows appended meanwhile stay as they are. Both
+# write the rows in the order of the (facet, day) index, so a period reads a few
+# neighbouring pages.
 COMPACT = f"""
 WITH gone AS (DELETE FROM {TABLE} RETURNING {_COLUMNS}, n)
 INSERT INTO {TABLE} ({_COLUMNS}, n)
-SELECT {_COLUMNS}, sum(n) FROM gone GROUP BY {_COLUMNS} HAVING sum(n) <> 0
+SELECT {_COLUMNS}, sum(n) FROM gone GROUP BY {_COLUMNS} HAVING sum(n) <> 0 ORDER BY facet, day
 """  # noqa: S608 (built from constants; values are parameters)
 
 
@@ -416,42 +430,53 @@ def period_rows(user, *, start: dt.date, end: dt.date, today: dt.date) -> list[t
 
     One query, a few hundred rows whatever the number of complaints: (facet, month,
     district, state, verdict, type, extended, settled, contact, settle, days,
-    category, n), the terms already as met / missed / pending-open on `today`.
+    category, grouping, n), the terms already as met / missed / open on `today`.
     """
     where, params = visible_sql(user)
-    # Whole months from the month rows, the days before and after them from the day rows.
+    # Whole months from the month rows, the days before and after them from the day rows:
+    # each a range of the (facet, day) index.
     first = (
         start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     )
-    after = end + dt.timedelta(days=1)
-    last = after.replace(day=1)  # the month rows end before this month
+    last = (end + dt.timedelta(days=1)).replace(day=1)  # the month rows end before this
+    monthly = [f"{facet}{MONTHLY}" for facet in PERIOD_FACETS]
     if first < last:
-        spans = (
-            f"(facet LIKE '%%{MONTHLY}' AND day >= %s AND day < %s)"
-            f" OR (facet NOT LIKE '%%{MONTHLY}'"
-            " AND (day >= %s AND day < %s OR day >= %s AND day <= %s))"
-        )
-        span_params = [first, last, start, first, last, end]
+        ranges = [(monthly, first, last), (PERIOD_FACETS, start, first)]
+        ranges.append((PERIOD_FACETS, last, end + dt.timedelta(days=1)))
     else:
-        spans = f"facet NOT LIKE '%%{MONTHLY}' AND day >= %s AND day <= %s"
-        span_params = [start, end]
+        ranges = [(PERIOD_FACETS, start, end + dt.timedelta(days=1))]
+    spans = " OR ".join("(facet = ANY(%s) AND day >= %s AND day < %s)" for _ in ranges)
+    span_params = [value for span in ranges for value in span]
+    # Grouped four ways at once, so a few hundred rows come back, not one per key: by
+    # everything but month, district and type; and by state with each of those three.
     sql = f"""
-      SELECT split_part(facet, '/', 1), date_trunc('month', day::timestamp)::date, district_id,
-             state, verdict,
-             complainant_type, extended, settled,
-             CASE WHEN contact = 'pending' AND contact_until < %s THEN 'missed'
-                  WHEN contact = 'pending' THEN 'open' ELSE contact END,
-             CASE WHEN settle = 'pending' AND settle_until < %s THEN 'missed'
-                  WHEN settle = 'pending' THEN 'open' ELSE settle END,
-             days, category_id, sum(n)
-      FROM {TABLE}
-      WHERE facet <> 'open' AND ({spans}) AND {where}
-      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
+      SELECT facet, month, district, state, verdict, kind, extended, settled, contact, settle,
+             days, category, GROUPING(month, district, kind), sum(n)
+      FROM (
+        SELECT split_part(facet, '/', 1) AS facet,
+               date_trunc('month', day::timestamp)::date AS month, district_id AS district,
+               state, verdict, complainant_type AS kind, extended, settled,
+               CASE WHEN contact = 'pending' AND contact_until < %s THEN 'missed'
+                    WHEN contact = 'pending' THEN 'open' ELSE contact END AS contact,
+               CASE WHEN settle = 'pending' AND settle_until < %s THEN 'missed'
+                    WHEN settle = 'pending' THEN 'open' ELSE settle END AS settle,
+               days, category_id AS category, n
+        FROM {TABLE}
+        WHERE ({spans}) AND {where}
+      ) rows
+      GROUP BY GROUPING SETS (
+        (facet, state, verdict, extended, settled, contact, settle, days, category),
+        (facet, state, month), (facet, state, district), (facet, state, kind)
+      )
       HAVING sum(n) <> 0
     """  # noqa: S608 (built from constants; values are parameters)
     with connection.cursor() as cursor:
         cursor.execute(sql, [today, today, *span_params, *params])
         return cursor.fetchall()
+
+
+# GROUPING(month, district, kind): which of the four groupings a row is.
+SPLITS = {0b111: "all", 0b011: "month", 0b101: "district", 0b110: "kind"}
 
 
 def open_rows(user) -> list[tuple]:
@@ -467,8 +492,11 @@ def open_rows(user) -> list[tuple]:
         return cursor.fetchall()
 
 
-def by_facet(rows: list[tuple]) -> dict[str, list[tuple]]:
-    grouped: dict[str, list[tuple]] = defaultdict(list)
+def by_facet(rows: list[tuple]) -> dict[tuple[str, str], list[tuple]]:
+    """The rows of `period_rows` by (facet, grouping), without those two columns:
+    (month, district, state, verdict, type, extended, settled, contact, settle, days,
+    category, n)."""
+    grouped: dict[tuple[str, str], list[tuple]] = defaultdict(list)
     for row in rows:
-        grouped[row[0]].append(row[1:])
+        grouped[row[0], SPLITS[row[12]]].append((*row[1:12], row[13]))
     return grouped

@@ -333,11 +333,8 @@ def complaint_figures_aggregated(user, *, period: Period, today: dt.date) -> Fig
     rows = aggregates.by_facet(
         aggregates.period_rows(user, start=period.start, end=period.end, today=today)
     )
-    by_month: dict[dt.date, int] = {}
-    by_district: dict[int | None, int] = {}
-    by_type: dict[str, int] = {}
-    for month, district, state, verdict, ctype, extended, settled, contact, settle, *_x, n in rows[
-        "main"
+    for _m, _d, state, verdict, _t, extended, settled, contact, settle, *_x, n in rows[
+        "main", "all"
     ]:
         figures.messages += n
         if state == State.NOT_A_COMPLAINT:
@@ -353,26 +350,41 @@ def complaint_figures_aggregated(user, *, period: Period, today: dt.date) -> Fig
             figures.partly_founded += n
         elif verdict == Verdict.UNFOUNDED:
             figures.unfounded += n
-        figures.contact[contact] += n
-        figures.settle[settle] += n
-        by_month[month] = by_month.get(month, 0) + n
-        by_district[district] = by_district.get(district, 0) + n
-        by_type[ctype] = by_type.get(ctype, 0) + n
+        # A term not done yet is counted from its own rows below (missed or open today).
+        if contact != aggregates.LATER:
+            figures.contact[contact] += n
+        if settle != aggregates.LATER:
+            figures.settle[settle] += n
     figures.complaints = figures.messages - figures.not_a_complaint
-    settled_by_month: dict[dt.date, int] = {}
-    categories: dict[int | None, int] = {}
-    contact_days: dict[int, int] = {}
-    settle_days: dict[int, int] = {}
-    for facet, store, key_at in (
-        ("settled", settled_by_month, 0),
-        ("category", categories, 10),
-        ("contact", contact_days, 9),
-        ("settle", settle_days, 9),
+    # (month, district, state, verdict, type, extended, settled, contact, settle, days,
+    # category, n); the grouping says which of them are filled in.
+    counts: dict[tuple[str, str, int], dict] = {}
+    for facet, split, at in (
+        ("main", "month", 0),
+        ("main", "district", 1),
+        ("main", "kind", 4),
+        ("cpend", "all", 7),
+        ("spend", "all", 8),
+        ("settled", "month", 0),
+        ("category", "all", 10),
+        ("contact", "all", 9),
+        ("settle", "all", 9),
     ):
-        for row in rows[facet]:
-            if row[2] == State.NOT_A_COMPLAINT:
-                continue
-            store[row[key_at]] = store.get(row[key_at], 0) + row[-1]
+        store = counts.setdefault((facet, split, at), {})
+        for row in rows[facet, split]:
+            if row[2] != State.NOT_A_COMPLAINT:
+                store[row[at]] = store.get(row[at], 0) + row[-1]
+    by_month = counts["main", "month", 0]
+    by_district = counts["main", "district", 1]
+    by_type = counts["main", "kind", 4]
+    for status, n in counts["cpend", "all", 7].items():
+        figures.contact[status] += n
+    for status, n in counts["spend", "all", 8].items():
+        figures.settle[status] += n
+    settled_by_month = counts["settled", "month", 0]
+    categories = counts["category", "all", 10]
+    contact_days = counts["contact", "all", 9]
+    settle_days = counts["settle", "all", 9]
     months = period.months()
     figures.received_per_month = [(m, by_month.get(m, 0)) for m in months]
     figures.settled_per_month = [(m, settled_by_month.get(m, 0)) for m in months]
