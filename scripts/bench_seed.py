@@ -169,7 +169,7 @@ def text(rng: random.Random, cumulative: list[float]) -> str:
     return " ".join(words) + "."
 
 
-BULK = 100_000  # from this many rows at once, the indexes are built after the load
+BULK = 50_000  # from this many rows at once, the indexes are built after the load
 INDEXED = ("complaints_complaint", "complaints_event")
 # Tables whose triggers keep the dashboard's aggregates (reporting.aggregates); a bulk
 # load switches them off (nothing else writes while the benchmark seeds) and counts
