@@ -17,7 +17,8 @@ and writes the results into docs/benchmarks.md (and var/bench/results.json).
 
 Environment: BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/kb_perf_bench),
 BENCH_SIZES ("100000 1000000"), BENCH_SECONDS (20 per intake run), BENCH_RUNS (20 per
-page), BENCH_WORKERS (5), PEER_BENCH_DIR, PEER_VENV (var/peer-venv), BENCH_SKIP_PEER=1.
+page), BENCH_WORKERS (5), PEER_BENCH_DIR, PEER_VENV (var/peer-venv), BENCH_SKIP_PEER=1,
+BENCH_INTAKE_ONLY=1 (the intake runs alone, no staff pages: for a quick check of intake).
 """
 
 from __future__ import annotations
@@ -704,10 +705,11 @@ def main() -> None:
         with Servers() as servers:
             base = f"http://127.0.0.1:{servers.port}"
             intake_runs(base, keys["api_key"], results)
-            log("  staff pages")
-            results["pages"] = staff_pages(base)
-            for label, value in results["pages"].items():
-                log(f"    {label}: {value}")
+            if os.environ.get("BENCH_INTAKE_ONLY") != "1":
+                log("  staff pages")
+                results["pages"] = staff_pages(base)
+                for label, value in results["pages"].items():
+                    log(f"    {label}: {value}")
         previous.write_text(json.dumps({**run, "sizes": {**run["sizes"], str(size): results}}))
         if Peer.available():
             try:

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from klachtbeheer.core import clock as project_clock
 from klachtbeheer.organisation.models import District, Organisation
+from tests.browser import browser  # noqa: F401 - Debian's Chromium, for every browser test
 from tests.factories import (
     DistrictFactory,
     OrganisationFactory,
@@ -61,6 +62,16 @@ def _no_second_factor_unless_asked(settings):
     """Tests sign in with force_login; those of the second factor (tests/accounts) switch
     TWO_FACTOR on themselves, so the other suites test their own pages, admin included."""
     settings.TWO_FACTOR = "off"
+
+
+@pytest.fixture(autouse=True)
+def _no_rows_kept_from_another_test():
+    """The rows a process keeps for a while (the organisation, the rate-limit salt) are
+    read again in each test: the database is new."""
+    from klachtbeheer.intake import ratelimit
+
+    Organisation.forget_cached()
+    ratelimit.forget_salt()
 
 
 @pytest.fixture(autouse=True)

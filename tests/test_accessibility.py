@@ -21,13 +21,10 @@ from django.utils import timezone
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.intake import services as intake_services
 from klachtbeheer.intake.views import ACCESSIBILITY_RESULTS
+from tests.browser import AXE, AXE_TAGS, DESKTOP, PHONE, Visit
 from tests.factories import ComplaintFactory
-from tests.intake import test_browser
-from tests.intake.test_browser import AXE, AXE_TAGS, DESKTOP, PHONE, Visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-browser = test_browser.browser  # the browser tests' fixture: Debian's Chromium
 
 PASSWORD = "toegankelijk-2026-klacht"
 SKIP = re.compile(

@@ -20,14 +20,13 @@ from klachtbeheer.complaints.models import Complaint
 from klachtbeheer.complaints.workflow import State
 from klachtbeheer.letters.services import outbox_deliver_due
 from klachtbeheer.reporting.models import SatisfactionResponse
-from tests.intake import test_browser
-from tests.intake.test_browser import DESKTOP, PHONE, Visit
+from tests.browser import DESKTOP, PHONE, Visit
+from tests.intake.conftest import PDF_BYTES
 from tests.letters import conftest as letters_conftest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The fixtures of the browser tests and of the real SMTP server, shared.
-browser = test_browser.browser
+# The fixtures of the real SMTP server, shared (the browser's is in tests/conftest.py).
 smtp = letters_conftest.smtp
 smtp_server = letters_conftest.smtp_server
 smtp_port = letters_conftest.smtp_port
@@ -65,7 +64,7 @@ def _status_link_from_mail(server, reference: str) -> str:
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_from_the_form_to_the_survey_by_visible_labels(
-    browser, live_server, world, smtp, settings, viewport
+    browser, live_server, world, smtp, settings, viewport, tmp_path
 ):
     settings.KLACHTBEHEER_BASE_URL = live_server.url
     manager = world.dm_north
@@ -75,28 +74,39 @@ def test_from_the_form_to_the_survey_by_visible_labels(
     # --- the complainant --------------------------------------------------------
     complainant = Visit(browser, live_server.url, viewport=viewport)
     page = complainant.page
-    page.goto(live_server.url + "/klacht/")
+    page.goto(live_server.url + "/klachtenprocedure/")  # where the organisation's site links
+    _follow(page, "Een klacht indienen")
     page.wait_for_function("customElements.get('altcha-widget') !== undefined")
     complainant.check_accessibility()
     page.get_by_label("Ik ben cliënt: ik krijg advies of begeleiding").check()
     page.get_by_label("Uw naam").fill("Marieke van Dijk")
+    page.get_by_text("Kies hoe wij u aanspreken in brieven").click()  # open the fold
     page.get_by_label("Geachte mevrouw …").check()
     page.get_by_label("E-mailadres").fill("marieke@example.nl")
     page.get_by_label("Postcode").fill("3741 AB")
     page.get_by_label("Wat is er gebeurd?").fill(
         "Mijn coach kwam drie keer niet opdagen zonder iets te laten weten."
     )
+    letter = tmp_path / "afspraken met de coach.pdf"
+    letter.write_bytes(PDF_BYTES)
+    page.get_by_label("Bijlagen").set_input_files(str(letter))
+    _press(page, "Bestand toevoegen")
+    assert page.get_by_role("status").get_by_text("is toegevoegd").is_visible()
     page.get_by_role("button", name="Klacht versturen").click()
     page.wait_for_url("**/klacht/ontvangen/")
     complainant.check_accessibility()
-    complaint = Complaint.objects.get()
+    # The reference as the complainant reads it on the confirmation page.
+    reference = page.locator(".kb-panel__reference").inner_text().strip()
+    assert re.fullmatch(r"KL-\d{4}-\d+", reference), reference
+    complaint = Complaint.objects.get(reference=reference)
     assert complaint.form_of_address == "mevrouw"
-    assert page.get_by_text(complaint.reference).first.is_visible()
+    assert complaint.attachments.get().filename == "afspraken met de coach.pdf"
     complainant.close()  # the tab is closed: the link must come from the e-mail
 
-    # The worker sends the acknowledgement through the SMTP server.
+    # The worker drafts the acknowledgement (letters_draft_owed, called by the delivery
+    # round) and sends it through the SMTP server.
     assert outbox_deliver_due().sent == 1
-    link = _status_link_from_mail(smtp, complaint.reference)
+    link = _status_link_from_mail(smtp, reference)
     [mail] = smtp.recorder.messages()
     assert "Geachte mevrouw Van Dijk," in mail.get_body(preferencelist=("plain",)).get_content()
 
@@ -109,7 +119,7 @@ def test_from_the_form_to_the_survey_by_visible_labels(
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     _press(page, "Inloggen")
     staff.check_accessibility()
-    _follow(page, complaint.reference)
+    _follow(page, reference)  # its row on the work list
     staff.check_accessibility()
 
     today = timezone.localdate()
@@ -140,7 +150,8 @@ def test_from_the_form_to_the_survey_by_visible_labels(
     _press(page, "Opslaan")
     staff.check_accessibility()  # the decision letter to review, or the complaint
 
-    page.goto(live_server.url + complaint.get_absolute_url())
+    _follow(page, "Werklijst")  # back to the complaint the way a handler goes
+    _follow(page, reference)
     _follow(page, "Beslissing versturen")
     staff.check_accessibility()
     assert "Geachte mevrouw Van Dijk," in page.content()  # what will be sent, shown first

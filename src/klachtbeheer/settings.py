@@ -560,6 +560,12 @@ else:
 KLACHTBEHEER_BASE_URL = os.environ.get("KLACHTBEHEER_BASE_URL", "http://127.0.0.1:8000")
 LETTERS_MESSAGE_ID_DOMAIN = os.environ.get("LETTERS_MESSAGE_ID_DOMAIN", "")
 LETTERS_TICK_SECONDS = float(os.environ.get("LETTERS_TICK_SECONDS", "60"))
+# Register exports of more rows than this are made by the worker into a file the
+# requester downloads from /register/exports/ (issue 15.5); a workbook sooner, as it
+# cannot stream. The file is removed by the tick after EXPORT_KEEP_HOURS.
+EXPORT_WORKER_ROWS = int(os.environ.get("EXPORT_WORKER_ROWS", "200000"))
+EXPORT_WORKER_ROWS_XLSX = int(os.environ.get("EXPORT_WORKER_ROWS_XLSX", "20000"))
+EXPORT_KEEP_HOURS = float(os.environ.get("EXPORT_KEEP_HOURS", "24"))
 LETTERS_RETRY_BASE_SECONDS = float(os.environ.get("LETTERS_RETRY_BASE_SECONDS", "60"))
 LETTERS_RETRY_MAX_SECONDS = float(os.environ.get("LETTERS_RETRY_MAX_SECONDS", "3600"))
 LETTERS_MAX_ATTEMPTS = int(os.environ.get("LETTERS_MAX_ATTEMPTS", "12"))

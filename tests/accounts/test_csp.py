@@ -21,8 +21,8 @@ from django.urls import reverse
 
 from klachtbeheer.complaints.models import Complaint
 from klachtbeheer.demo.data import load_demo
-from tests.accounts.browser import Visit, browser  # noqa: F401
 from tests.accounts.conftest import verified_client
+from tests.browser import Visit
 from tests.intake.test_browser import fill_the_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,10 +51,10 @@ def test_every_response_carries_the_policies(client, world):
         assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
 
 
-def test_public_pages_break_no_policy(browser, live_server, world, settings):  # noqa: F811
+def test_public_pages_break_no_policy(browser, live_server, world, settings):
     settings.INTAKE_MIN_FILL_SECONDS = 0
     settings.ALTCHA_COST = 50
-    visit = Visit(browser, live_server.url)
+    visit = Visit(browser, live_server.url, other_origins="loopback")
     for path in [
         "/klacht/",
         "/klachtenprocedure/",
@@ -113,12 +113,12 @@ def crawl(visit: Visit, start: list[str]) -> list[str]:
     return visited
 
 
-def test_staff_pages_the_admin_and_the_api_docs_break_no_policy(browser, live_server, db, settings):  # noqa: F811
+def test_staff_pages_the_admin_and_the_api_docs_break_no_policy(browser, live_server, db, settings):
     settings.TWO_FACTOR = "required"
     load_demo(today=dt.date.today())
     manager = get_user_model().objects.get(username="kwaliteit")
     client = verified_client(manager)
-    visit = Visit(browser, live_server.url)
+    visit = Visit(browser, live_server.url, other_origins="loopback")
     visit.context.add_cookies(
         [
             {
@@ -147,11 +147,11 @@ def test_staff_pages_the_admin_and_the_api_docs_break_no_policy(browser, live_se
     visit.close()
 
 
-def test_the_second_factor_setup_page_breaks_no_policy(browser, live_server, world, settings):  # noqa: F811
+def test_the_second_factor_setup_page_breaks_no_policy(browser, live_server, world, settings):
     settings.TWO_FACTOR = "required"
     client = Client()
     client.force_login(world.dm_north)
-    visit = Visit(browser, live_server.url)
+    visit = Visit(browser, live_server.url, other_origins="loopback")
     visit.context.add_cookies(
         [
             {

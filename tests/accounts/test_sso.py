@@ -15,8 +15,8 @@ from django.utils.csp import CSP
 from klachtbeheer.accounts import oidc
 from klachtbeheer.accounts.models import Identity
 from klachtbeheer.core.models import AuditAction, AuditEntry
-from tests.accounts.browser import Visit, browser  # noqa: F401
 from tests.accounts.provider import Provider
+from tests.browser import Visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,13 +83,13 @@ def sign_in_at_provider(page, login: str) -> None:
 
 
 def test_the_whole_redirect_flow_signs_in_and_logout_ends_both(
-    browser,  # noqa: F811
+    browser,
     live_server,
     provider_for,
     world,
 ):
     provider_for()
-    visit = Visit(browser, live_server.url)
+    visit = Visit(browser, live_server.url, other_origins="loopback")
     visit.goto("/klachten/")
     assert "/inloggen/" in visit.page.url
     sign_in_at_provider(visit.page, "karin")
@@ -112,10 +112,10 @@ def test_the_whole_redirect_flow_signs_in_and_logout_ends_both(
     visit.close()
 
 
-def test_an_identity_without_an_account_is_refused(browser, live_server, provider_for):  # noqa: F811
+def test_an_identity_without_an_account_is_refused(browser, live_server, provider_for):
     provider_for()
     users_before = get_user_model().objects.count()
-    visit = Visit(browser, live_server.url)
+    visit = Visit(browser, live_server.url, other_origins="loopback")
     visit.goto("/inloggen/")
     sign_in_at_provider(visit.page, "stranger")
     assert "/sso/geweigerd/" in visit.page.url
@@ -127,20 +127,20 @@ def test_an_identity_without_an_account_is_refused(browser, live_server, provide
     visit.close()
 
 
-def test_a_deactivated_account_is_refused(browser, live_server, provider_for, world):  # noqa: F811
+def test_a_deactivated_account_is_refused(browser, live_server, provider_for, world):
     provider_for()
     world.qm.is_active = False
     world.qm.save()
-    visit = Visit(browser, live_server.url)
+    visit = Visit(browser, live_server.url, other_origins="loopback")
     visit.goto("/inloggen/")
     sign_in_at_provider(visit.page, "karin")
     assert visit.page.locator("[data-refusal]").get_attribute("data-refusal") == "inactive"
     visit.close()
 
 
-def test_a_token_for_another_audience_is_refused(browser, live_server, provider_for):  # noqa: F811
+def test_a_token_for_another_audience_is_refused(browser, live_server, provider_for):
     provider_for(wrong_audience=True)
-    visit = Visit(browser, live_server.url)
+    visit = Visit(browser, live_server.url, other_origins="loopback")
     visit.goto("/inloggen/")
     sign_in_at_provider(visit.page, "karin")
     assert "/sso/geweigerd/" in visit.page.url

@@ -19,6 +19,7 @@ from django.urls import reverse
 from klachtbeheer.complaints.models import Complaint, EventKind, LetterKind
 from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.intake import services
+from klachtbeheer.intake.models import RateBucket, Submission, SubmissionState
 from klachtbeheer.letters.models import Letter, LetterDue, OutgoingMessage
 from klachtbeheer.letters.services import letters_draft_owed
 from tests.intake.conftest import form_data
@@ -26,11 +27,14 @@ from tests.intake.conftest import form_data
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # The statements of one clean intake without files (from 44-50 and 5 commits on the old
-# main). PostgreSQL numbers the reference in one statement; SQLite needs two.
-# What they are: salt, rate-limit read, spent challenge, the draft's
-# files, organisation, postcode range, complaint, owed letter, events (one insert),
-# submission, status link, rate-limit hits, number, two audit rows.
-MAX_STATEMENTS = 15 if connection.vendor == "postgresql" else 16
+# main, 15 after the first round of issue 15). PostgreSQL numbers the reference in one
+# statement; SQLite needs two. What they are, for the form: the visitor's rate-limit hit
+# (counted at once: nobody else's row), the spent proof of work, the postcode's district,
+# complaint, owed letter, events (one insert), status link, submission, number, the two
+# audit rows (one insert). The rate-limit salt and the organisation are read by a process
+# now and then, not per intake; the page says it showed no stored files. The API reads its
+# key instead of the proof of work, and writes and checks its rate limits at the end.
+MAX_STATEMENTS = 10 if connection.vendor == "postgresql" else 11
 # Transaction control is counted apart (commits by `commits`, savepoints must be none).
 BOOKKEEPING = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
 
@@ -65,7 +69,8 @@ def savepoints(queries) -> int:
 
 
 def _post_form(client, n: int):
-    data = form_data(email=f"bezoeker{n}@example.nl", draft=f"{n:032d}")
+    # As the page sends it: the form showed no stored files (`draft_files`).
+    data = form_data(email=f"bezoeker{n}@example.nl", draft=f"{n:032d}", draft_files="0")
     with CaptureQueriesContext(connection) as queries:
         response = client.post(reverse("intake:form"), data)
     assert response.status_code == 302, response.content.decode()[:500]
@@ -109,8 +114,8 @@ def test_an_api_intake_is_one_commit_with_few_statements(client, world, commits)
     assert response.json()["status"] == "registered"
     assert len(commits) == 1
     assert savepoints(queries) == 0
-    # The API also looks up its key (and marks it used); no draft files to read.
-    assert len(statements(queries)) <= MAX_STATEMENTS + 1, "\n".join(
+    # The API looks up its key instead; no draft files to read.
+    assert len(statements(queries)) <= MAX_STATEMENTS, "\n".join(
         s[:120] for s in statements(queries)
     )
 
@@ -141,3 +146,34 @@ def test_the_worker_drafts_the_acknowledgement_after_the_commit(client, world):
     assert complaint.reference in letter.text
     assert OutgoingMessage.objects.filter(letter=letter).exists()
     assert letters_draft_owed() == 0  # once
+
+
+def test_an_api_intake_over_its_limit_is_held_all_the_same(client, world, settings, commits):
+    """The API's limits are checked when its hits are written, at the end; over one, the
+    registration is rolled back and the submission held, in the request's one commit."""
+    from tests.api.test_api import intake_payload
+
+    settings.INTAKE_API_SUBMISSIONS_PER_HOUR = 1
+    _key, secret = services.api_key_create(actor=world.qm, name="gemeente-site")
+
+    def post(email):
+        return client.post(
+            "/api/v1/complaints",
+            intake_payload(email=email),
+            "application/json",
+            HTTP_X_API_KEY=secret,
+        )
+
+    assert post("a1@example.nl").json()["status"] == "registered"
+    commits.clear()
+    answer = post("a2@example.nl")
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["status"] == "held_for_review"
+    assert answer.json()["reference"] is None
+    assert len(commits) == 1
+    assert Complaint.objects.count() == 1  # the first attempt left nothing behind
+    held = Submission.objects.get(state=SubmissionState.PENDING)
+    assert held.spam_reasons == ["rate_limited"]
+    assert held.complaint_id is None
+    # Both submissions counted, the held one once.
+    assert sorted(RateBucket.objects.values_list("count", flat=True)) == [2, 2]

@@ -109,6 +109,10 @@ def test_the_export_reads_in_chunks_with_labels_looked_up_once(client, year, mon
     with CaptureQueriesContext(connection) as four_chunks:
         rows = csv_rows(client.get(url("register_export", "csv")))
     assert len(rows) == 16
-    assert len(four_chunks) == len(one_chunk) + 2 * 3, [
-        q["sql"][:80] for q in four_chunks.captured_queries
-    ]
+    if connection.vendor == "postgresql":
+        # One COPY streams every row (issue 15.5): no chunks at all.
+        assert len(four_chunks) == len(one_chunk)
+    else:
+        assert len(four_chunks) == len(one_chunk) + 2 * 3, [
+            q["sql"][:80] for q in four_chunks.captured_queries
+        ]

@@ -6,12 +6,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from klachtbeheer.complaints.complainant_fields import Voice, complainant_clean, complainant_field
 from klachtbeheer.complaints.models import (
     Category,
     Channel,
     ComplainantType,
     ContactChannel,
-    FormOfAddress,
     Verdict,
 )
 from klachtbeheer.complaints.registry import input_for
@@ -34,25 +34,7 @@ from klachtbeheer.core.kept_uploads import (
 )
 from klachtbeheer.core.text import guard_text_fields
 from klachtbeheer.organisation.models import District, Role
-from klachtbeheer.organisation.selectors import (
-    assignable_handlers,
-    normalise_phone,
-    normalise_postcode,
-)
-
-
-def form_of_address_field() -> forms.ChoiceField:
-    """The optional form of address (issue 14), on staff registration and rectification."""
-    return forms.ChoiceField(
-        label=_("Form of address in letters"),
-        choices=[
-            (FormOfAddress.MRS, _("Geachte mevrouw …")),
-            (FormOfAddress.MR, _("Geachte heer …")),
-            (FormOfAddress.NEUTRAL, _("Neutral: the full name")),
-        ],
-        widget=forms.RadioSelect,
-        required=False,
-    )
+from klachtbeheer.organisation.selectors import assignable_handlers, normalise_phone
 
 
 class DateInput(forms.DateInput):
@@ -119,8 +101,6 @@ class RegisterComplaintForm(StaffForm):
             "invalid": _("Enter the date of receipt as a real date, for example 27-3-2026."),
         },
         "complainant_type": {"required": _("Choose who is complaining.")},
-        "name": {"required": _("Enter the name of the complainant.")},
-        "email": {"invalid": _("Enter an e-mail address like name@example.nl.")},
         "substantiation": {"required": _("Describe what happened.")},
         "manager_concerned": {"invalid_choice": _("Choose a district manager from the list.")},
         "attachment": {"empty": _("The chosen file is empty.")},
@@ -143,19 +123,15 @@ class RegisterComplaintForm(StaffForm):
         choices=ComplainantType.choices,
         widget=forms.RadioSelect,
     )
-    name = forms.CharField(label=_("Name of the complainant"), max_length=200)
-    form_of_address = form_of_address_field()
+    # The complainant's details: one definition with the public form's (complainant_fields).
+    name = complainant_field("name", Voice.STAFF)
+    form_of_address = complainant_field("form_of_address", Voice.STAFF)
     organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
-    email = forms.EmailField(label=_("E-mail address"), max_length=254, required=False)
-    phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
-    street_address = forms.CharField(label=_("Street and number"), max_length=200, required=False)
-    postcode = forms.CharField(
-        label=_("Postcode"),
-        max_length=8,
-        required=False,
-        help_text=_("Decides the district and so the handler."),
-    )
-    city = forms.CharField(label=_("Town"), max_length=100, required=False)
+    email = complainant_field("email", Voice.STAFF)
+    phone = complainant_field("phone", Voice.STAFF)
+    street_address = complainant_field("street_address", Voice.STAFF)
+    postcode = complainant_field("postcode", Voice.STAFF)
+    city = complainant_field("city", Voice.STAFF)
     is_uwv_client = forms.BooleanField(label=_("The complainant is a UWV client"), required=False)
     service = forms.CharField(label=_("Service concerned"), max_length=200, required=False)
     employee_concerned = forms.CharField(
@@ -210,23 +186,8 @@ class RegisterComplaintForm(StaffForm):
             raise forms.ValidationError(_("The date of receipt cannot be in the future."))
         return value
 
-    def clean_postcode(self):
-        value = self.cleaned_data["postcode"].strip()
-        if not value:
-            return ""
-        normalised = normalise_postcode(value)
-        if not normalised:
-            raise forms.ValidationError(_("Enter a Dutch postcode such as 3741 AB."))
-        return normalised
-
-    def clean_phone(self):
-        value = self.cleaned_data["phone"].strip()
-        if not value:
-            return ""
-        normalised = normalise_phone(value)
-        if not normalised:
-            raise forms.ValidationError(_("Enter a phone number such as 035 123 4567."))
-        return normalised
+    clean_postcode = complainant_clean("postcode", Voice.STAFF)
+    clean_phone = complainant_clean("phone", Voice.STAFF)
 
     def clean(self):
         data = super().clean()
@@ -704,27 +665,21 @@ class RectifyForm(StaffForm):
 
     error_texts = {
         "complainant_type": {"required": _("Choose who is complaining.")},
-        "name": {"required": _("Enter the name of the complainant.")},
-        "email": {"invalid": _("Enter an e-mail address like name@example.nl.")},
         "reason": {"required": _("Say what was wrong.")},
     }
 
     complainant_type = forms.ChoiceField(
         label=_("Who is complaining?"), choices=ComplainantType.choices, widget=forms.RadioSelect
     )
-    name = forms.CharField(label=_("Name of the complainant"), max_length=200)
-    form_of_address = form_of_address_field()
+    # The complainant's details: one definition with the public form's (complainant_fields).
+    name = complainant_field("name", Voice.STAFF)
+    form_of_address = complainant_field("form_of_address", Voice.STAFF)
     organisation = forms.CharField(label=_("Organisation"), max_length=200, required=False)
-    email = forms.EmailField(label=_("E-mail address"), max_length=254, required=False)
-    phone = forms.CharField(label=_("Phone number"), max_length=30, required=False)
-    street_address = forms.CharField(label=_("Street and number"), max_length=200, required=False)
-    postcode = forms.CharField(
-        label=_("Postcode"),
-        max_length=8,
-        required=False,
-        help_text=_("Decides the district and so the handler."),
-    )
-    city = forms.CharField(label=_("Town"), max_length=100, required=False)
+    email = complainant_field("email", Voice.STAFF)
+    phone = complainant_field("phone", Voice.STAFF)
+    street_address = complainant_field("street_address", Voice.STAFF)
+    postcode = complainant_field("postcode", Voice.STAFF)
+    city = complainant_field("city", Voice.STAFF)
     is_uwv_client = forms.BooleanField(label=_("The complainant is a UWV client"), required=False)
     reroute = forms.ChoiceField(
         label=_("The new postcode lies in another district. Where does the complaint go?"),
@@ -760,14 +715,7 @@ class RectifyForm(StaffForm):
             ):
                 self.initial.setdefault(field, getattr(c, attr))
 
-    def clean_postcode(self):
-        value = self.cleaned_data["postcode"].strip()
-        if not value:
-            return ""
-        normalised = normalise_postcode(value)
-        if not normalised:
-            raise forms.ValidationError(_("Enter a Dutch postcode such as 3741 AB."))
-        return normalised
+    clean_postcode = complainant_clean("postcode", Voice.STAFF)
 
     def clean_phone(self):
         # A number that is no phone number is refused by the service (409, as in the API).

@@ -198,10 +198,22 @@ class Complaint(models.Model):
         verbose_name_plural = _("complaints")
         ordering = ["-received_on", "-id"]
         indexes = [
-            models.Index(fields=["next_due_on", "id"], name="complaint_next_due"),
-            models.Index(fields=["state", "next_due_on"], name="complaint_state_due"),
-            models.Index(fields=["district", "next_due_on"], name="complaint_district_due"),
-            models.Index(fields=["handler", "next_due_on"], name="complaint_handler_due"),
+            # The work list's whole order (selectors.WORK_LIST_ORDER), alone and after each
+            # of its equality filters, so that a first page is read off an index in order,
+            # never sorted, whatever the filter (issue 15; a closed complaint has no next
+            # term, and most of a million are closed).
+            models.Index(fields=["next_due_on", "received_on", "id"], name="complaint_work_order"),
+            models.Index(
+                fields=["state", "next_due_on", "received_on", "id"], name="complaint_state_order"
+            ),
+            models.Index(
+                fields=["district", "next_due_on", "received_on", "id"],
+                name="complaint_district_order",
+            ),
+            models.Index(
+                fields=["handler", "next_due_on", "received_on", "id"],
+                name="complaint_handler_order",
+            ),
             models.Index(fields=["received_on"], name="complaint_received"),
             models.Index(fields=["settled_on"], name="complaint_settled"),
             models.Index(fields=["complainant_email"], name="complaint_email"),

@@ -41,8 +41,9 @@ from klachtbeheer.complaints.signals import complaint_registered, step_taken
 from klachtbeheer.complaints.terms import settlement_counted, settlement_in_writing
 from klachtbeheer.complaints.workflow import State, Step, next_state
 from klachtbeheer.core import clock
-from klachtbeheer.core.audit import AuditAction, audit
+from klachtbeheer.core.audit import AuditAction, audit, audit_entry, audit_together
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
+from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.core.text import clean_filename
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import (
@@ -296,13 +297,16 @@ def complaint_register(
     attachments: Sequence[UploadedFile] = (),
     acknowledge: bool = True,
     before_number: Callable[[Complaint], None] | None = None,
+    audit_also: Callable[[Complaint], list[AuditEntry]] | None = None,
 ) -> Complaint:
     """Store a complaint, route it (P3.1, P3.2), set its terms, and owe the acknowledgement.
 
     `acknowledge=False` owes none: for a message a person judged automatic, which
     must never be answered (no mail loops). `before_number(complaint)` is for a
     caller that owns the transaction (intake): its writes go before the complaint
-    is numbered, which is the last write but the audit row (`_number`).
+    is numbered, which is the last write but the audit rows (`_number`);
+    `audit_also(complaint)` gives the caller's own audit rows, written with the
+    complaint's in one statement.
     """
     if channel not in Channel.values:
         raise ProcedureError("bad_channel", _("Unknown channel."))
@@ -323,7 +327,8 @@ def complaint_register(
             raise ProcedureError("bad_postcode", _("Enter a Dutch postcode such as 3741 AB."))
     if manager_concerned is not None:
         manager_concerned = _manager_concerned(manager_concerned.pk)
-    organisation = Organisation.current()
+    # The terms of the procedure, as this process last read them (issue 15).
+    organisation = Organisation.cached()
     the_route = route(
         postcode=postcode, manager_concerned=manager_concerned, organisation=organisation
     )
@@ -384,7 +389,7 @@ def complaint_register(
     if before_number is not None:
         before_number(complaint)
     _number(complaint, received_on.year)
-    audit(
+    entry = audit_entry(
         actor=actor,
         action=AuditAction.COMPLAINT_REGISTER,
         target=complaint,
@@ -392,6 +397,7 @@ def complaint_register(
         channel=channel,
         handler=complaint.handler_id,
     )
+    audit_together([entry, *(audit_also(complaint) if audit_also else [])])
     return complaint
 
 

@@ -14,19 +14,28 @@ from django.db import models
 
 from klachtbeheer.core.models import AuditAction, AuditEntry
 
-__all__ = ["AuditAction", "audit"]
+__all__ = ["AuditAction", "audit", "audit_entry", "audit_together"]
 
 
 def audit(
     *, actor: Any, action: AuditAction | str, target: models.Model, **data: Any
 ) -> AuditEntry:
     """Write an audit row; call it inside the transaction of the change itself."""
+    entry = audit_entry(actor=actor, action=action, target=target, **data)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry(
+    *, actor: Any, action: AuditAction | str, target: models.Model, **data: Any
+) -> AuditEntry:
+    """The audit row `audit` would write, not yet written (for `audit_together`)."""
     action = AuditAction(action)  # ValueError for a name outside the vocabulary
     if target._meta.label_lower == "complaints.complaint":
         complaint_ref = target.pk
     else:
         complaint_ref = getattr(target, "complaint_id", None)
-    return AuditEntry.objects.create(
+    return AuditEntry(
         complaint_ref=complaint_ref,
         actor=actor if getattr(actor, "pk", None) else None,
         action=action.value,
@@ -34,3 +43,9 @@ def audit(
         target_id=str(target.pk),
         data=data,
     )
+
+
+def audit_together(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Write the rows of one change in one statement, in order (issue 15: intake writes the
+    complaint's and the submission's rows together)."""
+    return AuditEntry.objects.bulk_create(entries)

@@ -72,6 +72,7 @@ class AuditAction(models.TextChoices):
     PRIVACY_SUBJECT_ACCESS = "privacy.subject_access", _("Subject access: person looked up")
     PRIVACY_SUBJECT_EXPORT = "privacy.subject_export", _("Subject access: data downloaded")
     AUDIT_EXPORT = "audit.export", _("Audit log exported")
+    REGISTER_EXPORT = "register.export", _("Register exported")
     # Sign-in and accounts (klachtbeheer.accounts).
     ACCOUNT_INVITED = "account.invited", _("Colleague invited")
     ACCOUNT_ROLE_CHANGED = "account.role_changed", _("Role changed")

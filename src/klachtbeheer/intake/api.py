@@ -113,11 +113,15 @@ def intake(request, payload: IntakeIn, idempotency_key: IdempotencyKey = None):
         _remove(draft, uploads)
         raise FormInvalid(form, [{"field": "attachments", "message": str(error)}]) from None
     address = payload.client_address.strip() or ratelimit.client_address(request)
-    try:
+
+    def receive(*, limits_at_the_end: bool):
         # The spam checks' writes commit with the registration (issue 15).
         with transaction.atomic(durable=True):
             check = spam.api_check(
-                honeypot=payload.website, api_key_id=request.auth.pk, address=address
+                honeypot=payload.website,
+                api_key_id=request.auth.pk,
+                address=address,
+                limits_at_the_end=limits_at_the_end,
             )
             reasons = check.reasons
             if (
@@ -134,7 +138,7 @@ def intake(request, payload: IntakeIn, idempotency_key: IdempotencyKey = None):
                 uploads=uploads,
                 record_hits=check.record,
             )
-            response = answer(
+            return answer(
                 request,
                 201,
                 IntakeOut,
@@ -147,10 +151,18 @@ def intake(request, payload: IntakeIn, idempotency_key: IdempotencyKey = None):
                     ),
                 },
             )
+
+    try:
+        try:
+            # Under every limit (the normal case) the site key's bucket is written and
+            # checked last, so it is locked only to the commit and costs one statement.
+            return receive(limits_at_the_end=True)
+        except ratelimit.OverLimit:
+            # Over a limit: nothing was kept; counted first this time, and held for review.
+            return receive(limits_at_the_end=False)
     except BaseException:
         _remove(draft, uploads)
         raise
-    return response
 
 
 def _remove(draft: str, uploads) -> None:

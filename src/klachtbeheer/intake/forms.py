@@ -8,13 +8,12 @@ from __future__ import annotations
 import re
 
 from django import forms
-from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.complaints.models import ComplainantType, FormOfAddress
+from klachtbeheer.complaints.complainant_fields import Voice, complainant_clean, complainant_field
+from klachtbeheer.complaints.models import ComplainantType
 from klachtbeheer.core.text import guard_text_fields
 from klachtbeheer.intake.services import IntakeData
-from klachtbeheer.organisation.selectors import normalise_phone, normalise_postcode
 
 SUBSTANTIATION_MAX = 10000
 OUTCOME_MAX = 3000
@@ -49,21 +48,9 @@ class IntakeForm(PublicForm):
             "required": _("Choose who you are"),
             "invalid_choice": _("Choose who you are"),
         },
-        "name": {
-            "required": _("Enter your name"),
-            "max_length": _("Your name must be 200 characters or fewer"),
-        },
         "organisation": {
             "max_length": _("The name of the organisation must be 200 characters or fewer")
         },
-        "email": {
-            "invalid": _("Enter an e-mail address in the right format, like name@example.nl"),
-            "max_length": _("Your e-mail address must be 254 characters or fewer"),
-        },
-        "phone": {"max_length": _("Enter a phone number, like 06 12345678")},
-        "street_address": {"max_length": _("Street and number must be 200 characters or fewer")},
-        "city": {"max_length": _("The town must be 100 characters or fewer")},
-        "postcode": {"max_length": _("Enter a postcode, like 3741 AB")},
         "service": {"max_length": _("The service must be 200 characters or fewer")},
         "employee_concerned": {"max_length": _("The name must be 200 characters or fewer")},
         "substantiation": {
@@ -78,21 +65,9 @@ class IntakeForm(PublicForm):
     complainant_type = forms.ChoiceField(
         label=_("Who are you?"), choices=COMPLAINANT_CHOICES, widget=forms.RadioSelect
     )
-    name = forms.CharField(
-        label=_("Your name"),
-        max_length=200,
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    form_of_address = forms.ChoiceField(
-        label=_("How shall we address you in letters?"),
-        choices=[
-            (FormOfAddress.MRS, _("Dear Mrs … (Geachte mevrouw …)")),
-            (FormOfAddress.MR, _("Dear Mr … (Geachte heer …)")),
-            (FormOfAddress.NEUTRAL, _("With my full name, without mrs or mr")),
-        ],
-        widget=forms.RadioSelect,
-        required=False,
-    )
+    # The complainant's details: one definition for this form and the staff forms.
+    name = complainant_field("name", Voice.PUBLIC)
+    form_of_address = complainant_field("form_of_address", Voice.PUBLIC)
     organisation = forms.CharField(
         label=_("Name of your organisation"),
         help_text=_("When you write on behalf of a municipality, UWV or a company."),
@@ -105,46 +80,11 @@ class IntakeForm(PublicForm):
         help_text=_("For example because UWV pays for your coaching."),
         required=False,
     )
-    # A CharField with the e-mail validator: the shared widget filter would switch
-    # autocomplete off on an EmailField, and WCAG 1.3.5 wants it on here.
-    email = forms.CharField(
-        label=_("E-mail address"),
-        help_text=_("We send the confirmation and our answers here."),
-        max_length=254,
-        required=False,
-        validators=[
-            EmailValidator(
-                message=_("Enter an e-mail address in the right format, like name@example.nl")
-            )
-        ],
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
-    )
-    phone = forms.CharField(
-        label=_("Phone number"),
-        help_text=_("We will try to call you within a week to talk about your complaint."),
-        max_length=30,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
-    )
-    street_address = forms.CharField(
-        label=_("Street and number"),
-        max_length=200,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
-    )
-    postcode = forms.CharField(
-        label=_("Postcode"),
-        help_text=_("It tells us which district handles your complaint."),
-        max_length=8,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
-    )
-    city = forms.CharField(
-        label=_("Town"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
-    )
+    email = complainant_field("email", Voice.PUBLIC)
+    phone = complainant_field("phone", Voice.PUBLIC)
+    street_address = complainant_field("street_address", Voice.PUBLIC)
+    postcode = complainant_field("postcode", Voice.PUBLIC)
+    city = complainant_field("city", Voice.PUBLIC)
     service = forms.CharField(
         label=_("Which service or programme is it about?"),
         help_text=_("For example a coaching programme, an advice report or a training."),
@@ -174,35 +114,15 @@ class IntakeForm(PublicForm):
         required=False,
     )
 
-    def clean_name(self):
-        value = self.cleaned_data["name"].strip()
-        if not value:
-            raise forms.ValidationError(self.fields["name"].error_messages["required"])
-        return value
+    clean_name = complainant_clean("name", Voice.PUBLIC)
+    clean_postcode = complainant_clean("postcode", Voice.PUBLIC)
+    clean_phone = complainant_clean("phone", Voice.PUBLIC)
 
     def clean_substantiation(self):
         value = self.cleaned_data["substantiation"].strip()
         if not value:
             raise forms.ValidationError(self.fields["substantiation"].error_messages["required"])
         return value
-
-    def clean_postcode(self):
-        value = self.cleaned_data["postcode"].strip()
-        if not value:
-            return ""
-        normalised = normalise_postcode(value)
-        if not normalised:
-            raise forms.ValidationError(_("Enter a postcode, like 3741 AB"))
-        return normalised
-
-    def clean_phone(self):
-        value = self.cleaned_data["phone"].strip()
-        if not value:
-            return ""
-        normalised = normalise_phone(value)
-        if not normalised:
-            raise forms.ValidationError(_("Enter a phone number, like 06 12345678"))
-        return normalised
 
     def clean(self):
         data = super().clean()

@@ -26,7 +26,7 @@ from klachtbeheer.complaints.models import Channel, Complaint, StatusLink
 from klachtbeheer.complaints.status_links import status_link_hash, status_link_mint
 from klachtbeheer.complaints.workflow import Step, next_state
 from klachtbeheer.core import clock
-from klachtbeheer.core.audit import AuditAction, audit
+from klachtbeheer.core.audit import AuditAction, audit, audit_entry
 from klachtbeheer.core.errors import NotAllowed, NotFoundOrNoAccess, ProcedureError
 from klachtbeheer.intake import files
 from klachtbeheer.intake.models import (
@@ -126,12 +126,15 @@ def uploads_of_draft(draft: str) -> list[Upload]:
     return list(Upload.objects.filter(draft_hash=draft_hash(draft), submission__isnull=True))
 
 
-def upload_remove(*, draft: str, upload_id: int) -> None:
+def upload_remove(*, draft: str, upload_id: int) -> str:
+    """Remove one file of the draft; returns its name ("" when there was no such file)."""
     upload = Upload.objects.filter(
         pk=upload_id, draft_hash=draft_hash(draft), submission__isnull=True
     ).first()
-    if upload is not None:
-        _delete_upload(upload)
+    if upload is None:
+        return ""
+    _delete_upload(upload)
+    return upload.filename
 
 
 def _delete_upload(upload: Upload) -> None:
@@ -189,7 +192,13 @@ def status_link_send_again(*, email: str, reference: str = "") -> int:
 
 
 def _register(
-    submission: Submission, data: IntakeData, uploads: list[Upload], *, actor, before_number=None
+    submission: Submission,
+    data: IntakeData,
+    uploads: list[Upload],
+    *,
+    actor,
+    before_number=None,
+    audit_also=None,
 ):
     handles = [_as_attachment(u) for u in uploads]
     try:
@@ -204,6 +213,7 @@ def _register(
             employee_concerned=data.employee_concerned,
             attachments=handles,
             before_number=before_number,
+            audit_also=audit_also,
         )
     finally:
         for handle in handles:
@@ -281,14 +291,21 @@ def submission_receive(
         if record_hits is not None:
             record_hits()
 
+    def audit_also(complaint: Complaint) -> list:
+        # Written in one statement with the complaint's own audit row, after its number.
+        return [
+            audit_entry(
+                actor=None,
+                action=AuditAction.INTAKE_REGISTERED,
+                target=submission,
+                reference=complaint.reference,
+                source=source,
+            )
+        ]
+
     # A complaint on a form is new work: it can never fail on a missing step.
-    complaint = _register(submission, data, uploads, actor=None, before_number=before_number)
-    audit(
-        actor=None,
-        action=AuditAction.INTAKE_REGISTERED,
-        target=submission,
-        reference=complaint.reference,
-        source=source,
+    complaint = _register(
+        submission, data, uploads, actor=None, before_number=before_number, audit_also=audit_also
     )
     return Received(submission=submission, status_token=tokens[0], complaint=complaint)
 

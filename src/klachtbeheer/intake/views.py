@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -53,26 +55,78 @@ def _draft(request: HttpRequest) -> str:
     return value if DRAFT_RE.match(value) else secrets.token_urlsafe(24)
 
 
-def _store_files(request: HttpRequest, draft: str) -> list[str]:
+@dataclass
+class FileNews:
+    """What one request did to the files of a draft, said where the files are (issue 14.6)."""
+
+    added: list[str] = field(default_factory=list)
+    removed: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        news = []
+        if len(self.added) == 1:
+            news.append(_("“%(name)s” is added.") % {"name": self.added[0]})
+        elif self.added:
+            names = ", ".join(f"“{name}”" for name in self.added)
+            news.append(
+                ngettext(
+                    "%(count)s file is added: %(names)s.",
+                    "%(count)s files are added: %(names)s.",
+                    len(self.added),
+                )
+                % {"count": len(self.added), "names": names}
+            )
+        if self.removed:
+            news.append(_("“%(name)s” is removed.") % {"name": self.removed})
+        if self.errors:
+            news.append(
+                ngettext(
+                    "There is a problem with a file; the message is below.",
+                    "There are problems with files; the messages are below.",
+                    len(self.errors),
+                )
+            )
+        return news
+
+
+def _store_files(request: HttpRequest, draft: str) -> FileNews:
     """Keep every acceptable file that came with this request; messages for the others."""
-    errors: list[str] = []
+    news = FileNews()
     sent = [u for u in request.FILES.getlist("attachments") if u.name or u.size]
     # (an empty name and size: the browser's empty file field)
     already = len(services.uploads_of_draft(draft)) if sent else 0
     for upload in sent:
         if already >= files.MAX_FILES:
-            errors.append(
+            news.errors.append(
                 _("You can send at most %(n)s files. “%(name)s” was not added.")
                 % {"n": files.MAX_FILES, "name": upload.name}
             )
             continue
         try:
-            services.upload_store(draft=draft, upload=upload)
+            stored = services.upload_store(draft=draft, upload=upload)
         except files.FileRefused as error:
-            errors.append(str(error))
+            news.errors.append(str(error))
         else:
+            news.added.append(stored.filename)
             already += 1
-    return errors
+    return news
+
+
+def _file_action(request: HttpRequest, draft: str) -> FileNews | None:
+    """ "Add the file" or "Remove …": not sending. Returns what happened, None otherwise."""
+    news = _store_files(request, draft)
+    if request.POST.get("remove"):
+        with contextlib.suppress(ValueError):
+            news.removed = services.upload_remove(
+                draft=draft, upload_id=int(request.POST["remove"])
+            )
+        return news
+    if request.POST.get("action") != "upload":
+        return news if news.errors else None
+    if not news.added and not news.errors:
+        news.errors.append(_("Choose a file first, then press “Add the file”."))
+    return news
 
 
 def _public(response: HttpResponse) -> HttpResponse:
@@ -90,20 +144,20 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = IntakeForm()
         draft, started = secrets.token_urlsafe(24), spam.started_token()
-        return _render_form(request, form, draft=draft, started=started)
+        # A new draft has no files yet: nothing to look up.
+        return _render_form(
+            request, form, draft=draft, started=started, uploads=[], cache_fields=True
+        )
 
     draft = _draft(request)
     started = request.POST.get(spam.STARTED_FIELD) or spam.started_token()
-    file_errors = _store_files(request, draft)
-    if request.POST.get("remove"):
-        with contextlib.suppress(ValueError):
-            services.upload_remove(draft=draft, upload_id=int(request.POST["remove"]))
+    news = _file_action(request, draft)
+    file_errors = news.errors if news else []
     if request.POST.get("remove") or request.POST.get("action") == "upload":
-        # Adding or removing a file is not sending: keep the answers, show no other errors.
+        # Adding or removing a file is not sending: keep the answers, show no other errors,
+        # and say what happened beside the files, where the visitor is (#bijlagen).
         form = IntakeForm(initial=request.POST.dict())
-        return _render_form(
-            request, form, draft=draft, started=started, file_errors=file_errors, status=200
-        )
+        return _render_form(request, form, draft=draft, started=started, news=news, status=200)
 
     form = IntakeForm(request.POST)
     if form.is_valid() and not file_errors:
@@ -121,6 +175,7 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
                     draft=draft,
                     spam_reasons=check.reasons,
                     record_hits=check.record,
+                    uploads=None if _draft_may_have_files(request) else [],
                 )
         except StorageUnavailable:
             raise  # nothing was saved: the page that says so (core.middleware)
@@ -154,10 +209,36 @@ def complaint_form(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _draft_may_have_files(request: HttpRequest) -> bool:
+    """Whether the draft's stored files must be looked up before registering.
+
+    The page says how many files it showed (`draft_files`): with none shown and none
+    sent along, there is nothing to look up (issue 15: one statement less). Telling
+    us "0" with files stored only leaves one's own files out; they are cleaned up.
+    """
+    sent = any(u.name or u.size for u in request.FILES.getlist("attachments"))
+    return sent or request.POST.get(DRAFT_FILES_FIELD) != "0"
+
+
+DRAFT_FILES_FIELD = "draft_files"
+
+
 def _render_form(
-    request, form, *, draft: str, started: str, file_errors=(), status: int = 200
+    request,
+    form,
+    *,
+    draft: str,
+    started: str,
+    file_errors=(),
+    news=None,
+    status: int = 200,
+    uploads: list | None = None,
+    cache_fields: bool = False,
 ) -> HttpResponse:
+    if news is not None:
+        file_errors = news.errors
     has_errors = bool(file_errors) or (form.is_bound and bool(form.errors))
+    uploads = services.uploads_of_draft(draft) if uploads is None else uploads
     response = render(
         request,
         "intake/form.html",
@@ -165,12 +246,18 @@ def _render_form(
             "form": form,
             "draft": draft,
             "started": started,
-            "uploads": services.uploads_of_draft(draft),
+            "uploads": uploads,
+            # Only a new, empty form's questions are the same for everyone (form.html).
+            "cache_fields": cache_fields and not form.is_bound and not form.initial,
             "file_errors": list(file_errors),
+            "file_news": news.lines() if news is not None else [],
+            "file_action": news is not None,
             "has_errors": has_errors,
             "max_files": files.MAX_FILES,
             "honeypot_field": spam.HONEYPOT_FIELD,
-            "organisation": Organisation.current(),
+            "organisation": Organisation.cached(),
+            # The mailbox the e-mail intake reads (P2.1), as on the procedure page.
+            "complaints_email": settings.MAILINTAKE_ADDRESS,
         },
         status=status,
     )
@@ -186,7 +273,7 @@ def complaint_received(request: HttpRequest) -> HttpResponse:
         )
     except (KeyError, ValueError, signing.BadSignature):
         return redirect("intake:form")
-    organisation = Organisation.current()
+    organisation = Organisation.cached()
     received_on = dt.date.fromisoformat(received["received_on"])
     calendar = work_calendar()
     context = {
@@ -271,17 +358,16 @@ def status_page(request: HttpRequest) -> HttpResponse:
     form = AddInformationForm()
     draft = secrets.token_urlsafe(24)
     file_errors: list[str] = []
+    news: FileNews | None = None
     status = 200
     if request.method == "POST" and view.complaint is not None:
         draft = _draft(request)
-        file_errors = _store_files(request, draft)
-        if request.POST.get("remove"):
-            with contextlib.suppress(ValueError):
-                services.upload_remove(draft=draft, upload_id=int(request.POST["remove"]))
-            form = AddInformationForm(initial=request.POST.dict())
-        elif request.POST.get("action") == "upload":
+        news = _file_action(request, draft)
+        file_errors = news.errors if news else []
+        if request.POST.get("remove") or request.POST.get("action") == "upload":
             form = AddInformationForm(initial=request.POST.dict())
         else:
+            news = None
             form = AddInformationForm(request.POST)
             if form.is_valid() and not file_errors:
                 try:
@@ -307,6 +393,8 @@ def status_page(request: HttpRequest) -> HttpResponse:
         "draft": draft,
         "uploads": services.uploads_of_draft(draft) if request.method == "POST" else [],
         "file_errors": file_errors,
+        "file_news": news.lines() if news is not None else [],
+        "file_action": news is not None,
         "has_errors": bool(file_errors) or (form.is_bound and bool(form.errors)),
         "max_files": files.MAX_FILES,
         "organisation": Organisation.current(),

@@ -31,6 +31,12 @@ def fresh_multiprocess_directory() -> None:
 def _post_fork(server, worker) -> None:
     # Never share the master's database connections with a worker.
     connections.close_all()
+    # The first letter PDF of a worker as fast as the rest (issue 15): WeasyPrint,
+    # fontconfig and the fonts are loaded now, before the worker takes a request.
+    from klachtbeheer.letters.pdf import warm_up
+
+    seconds = warm_up()
+    server.log.debug("worker %s: PDF renderer warmed up in %.0f ms", worker.pid, seconds * 1000)
 
 
 def _child_exit(server, worker) -> None:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import copy
+import time
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,6 +16,10 @@ class Role(models.TextChoices):
     BOARD = "board", _("Board")
     DISTRICT_MANAGER = "district_manager", _("District manager")
     STAFF = "staff", _("Other staff")
+
+
+# How long a process may go on using the organisation's row it read (Organisation.cached).
+ORGANISATION_CACHE_SECONDS = 30.0
 
 
 class Organisation(models.Model):
@@ -87,11 +94,41 @@ class Organisation(models.Model):
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+        Organisation.forget_cached()
+
+    def delete(self, *args, **kwargs):
+        Organisation.forget_cached()
+        return super().delete(*args, **kwargs)
 
     @classmethod
     def current(cls) -> Organisation:
+        """The row itself, read now: for a page or service that changes it."""
         organisation, _created = cls.objects.get_or_create(pk=1)
         return organisation
+
+    @classmethod
+    def cached(cls) -> Organisation:
+        """The row as this process read it at most CACHE_SECONDS ago, as a copy of its own.
+
+        For the hot reads (the public form, intake, the page header), which would
+        otherwise read the same row once or twice per request (issue 15). A change
+        saved in this process is seen at once; other processes see it within
+        ORGANISATION_CACHE_SECONDS.
+        """
+        read = _cached[0]
+        moment = time.monotonic()
+        if read is None or moment - read[1] >= ORGANISATION_CACHE_SECONDS:
+            read = (cls.current(), moment)
+            _cached[0] = read
+        return copy.copy(read[0])
+
+    @classmethod
+    def forget_cached(cls) -> None:
+        _cached[0] = None
+
+
+# (Organisation, when read): Organisation.cached's one row.
+_cached: list = [None]
 
 
 class StaffProfile(models.Model):

@@ -1,8 +1,9 @@
 """The tick as a task of the worker: it runs and schedules itself again.
 
-`periodic_tick` runs `tick_run` (reminders, digest, overdue measures) and the
-pruning of finished task rows, then schedules itself `LETTERS_TICK_SECONDS`
-later; the worker schedules it at start and its heartbeat makes sure one is
+`periodic_tick` runs `tick_run` (reminders, digest, overdue measures), the
+pruning of finished task rows and the removal of register exports past their
+term, then schedules itself `LETTERS_TICK_SECONDS` later; the worker schedules it
+at start and its heartbeat makes sure one is
 always waiting, so a worker that was killed mid-tick, or a database that went
 away, does not end the chain.
 
@@ -24,6 +25,7 @@ from klachtbeheer.core.beacons import TICK, beacon_set
 from klachtbeheer.core.locks import exclusive
 from klachtbeheer.letters.tasks import prune_finished_tasks, waiting
 from klachtbeheer.reminders.services import tick_run
+from klachtbeheer.reporting.exportjobs import jobs_prune
 
 TICK_LOCK = "reminders.tick"
 
@@ -36,6 +38,7 @@ def periodic_tick() -> dict:
         try:
             report = tick_run().as_dict()
             report["pruned"] = prune_finished_tasks()
+            report["exports_removed"] = jobs_prune()  # issue 15.5: files past their term
             beacon_set(TICK, **report)
             return report
         finally:

@@ -115,3 +115,49 @@ class FigureRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facet} {self.day}: {self.n}"
+
+
+class ExportJob(models.Model):
+    """A register export made by the worker into a file (issue 15.5), for its requester only.
+
+    The filters are kept as the query string of the register page; the worker
+    applies them with the requester's access at the time of making (P3.2), so
+    the file holds what they may see then. The file lives in the data directory
+    under `exports/` and is removed by the tick after `EXPORT_KEEP_HOURS`; the
+    row stays as the record of the export (the audit log has the same).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being made")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Removed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    query = models.TextField(_("filters"), blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("available until"), null=True, blank=True)
+    rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    file_name = models.CharField(_("file"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("register export")
+        verbose_name_plural = _("register exports")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["state", "expires_at"], name="export_job_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.format} {self.state}"

@@ -26,7 +26,7 @@ from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.organisation.models import Role
 from klachtbeheer.organisation.selectors import role_of
-from klachtbeheer.reporting import exports, services
+from klachtbeheer.reporting import exportjobs, exports, services
 from klachtbeheer.reporting.analysis import analyse, chart_csv, period_label
 from klachtbeheer.reporting.forms import (
     CategoryForm,
@@ -37,7 +37,7 @@ from klachtbeheer.reporting.forms import (
     SatisfactionForm,
     available_years,
 )
-from klachtbeheer.reporting.models import SatisfactionResponse
+from klachtbeheer.reporting.models import ExportJob, SatisfactionResponse
 from klachtbeheer.reporting.report import annual_report
 from klachtbeheer.reporting.selectors import (
     MEASURE_FILTERS,
@@ -66,9 +66,11 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 
 @login_required
-def register_view(request: HttpRequest) -> HttpResponse:
+def register_view(
+    request: HttpRequest, form: RegisterFilterForm | None = None, *, export_refused: bool = False
+) -> HttpResponse:
     _analysts_only(request)
-    form = RegisterFilterForm(request.GET or None)
+    form = form or RegisterFilterForm(request.GET or None)
     today = clock.today()
     rows = register(request.user, filters=form.filters(), today=today)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -82,6 +84,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            "export_refused": export_refused,
         },
     )
 
@@ -89,9 +92,29 @@ def register_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def register_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
     _analysts_only(request)
+    if fmt not in exportjobs.FORMATS:
+        raise Http404(_("Unknown format."))
     form = RegisterFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        # Never an unfiltered export for filters that could not be read (issue 14):
+        # the register page again, with what is wrong next to the filter.
+        response = register_view(request, form=form, export_refused=True)
+        response.status_code = 400
+        return response
     today = clock.today()
     rows = register(request.user, filters=form.filters(), today=today)
+    query = request.GET.urlencode()
+    if exportjobs.too_large_for_request(fmt, rows):
+        exportjobs.job_request(actor=request.user, fmt=fmt, query=query)
+        messages.info(
+            request,
+            _(
+                "The export is being made. It is large, so it is made in the background; "
+                "download it here when it is ready."
+            ),
+        )
+        return redirect("reporting:exports")
+    exportjobs.audit_streamed(actor=request.user, fmt=fmt, query=query)
     stamp = today.isoformat()
     if fmt == "csv":
         response = StreamingHttpResponse(
@@ -99,20 +122,52 @@ def register_export_view(request: HttpRequest, fmt: str) -> HttpResponse:
         )
         response["Content-Disposition"] = f'attachment; filename="klachtenregister-{stamp}.csv"'
         return _no_store(response)
-    if fmt == "xlsx":
-        # Written to a temporary file (a workbook is a zip: it cannot stream), then sent in
-        # blocks; memory stays flat however large the register.
-        out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-        exports.xlsx_write(rows, out)
-        out.seek(0)
-        response = FileResponse(
-            out,
-            as_attachment=True,
-            filename=f"klachtenregister-{stamp}.xlsx",
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        return _no_store(response)
-    raise Http404(_("Unknown format."))
+    # Written to a temporary file (a workbook is a zip: it cannot stream), then sent in
+    # blocks; memory stays flat however large the register.
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    exports.xlsx_write(rows, out)
+    out.seek(0)
+    response = FileResponse(
+        out,
+        as_attachment=True,
+        filename=f"klachtenregister-{stamp}.xlsx",
+        content_type=XLSX_TYPE,
+    )
+    return _no_store(response)
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@login_required
+def exports_view(request: HttpRequest) -> HttpResponse:
+    """The requester's exports made by the worker: "wordt gemaakt" until ready, then a link."""
+    _analysts_only(request)
+    jobs = list(exportjobs.jobs_of(request.user)[:20])
+    busy = any(job.state in (ExportJob.State.QUEUED, ExportJob.State.RUNNING) for job in jobs)
+    return _no_store(
+        render(request, "reporting/exports.html", {"jobs": jobs, "busy": busy, "now": clock.now()})
+    )
+
+
+@login_required
+def export_download_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _analysts_only(request)
+    job = exportjobs.job_for(request.user, pk)
+    if job is None:
+        raise Http404(_("There is no such export of yours."))
+    path = exportjobs.file_of(job)
+    if path is None:
+        raise Http404(_("This export is not ready, or it has been removed."))
+    exportjobs.audit_download(actor=request.user, job=job)
+    stamp = job.requested_at.date().isoformat()
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"klachtenregister-{stamp}.{job.format}",
+        content_type=XLSX_TYPE if job.format == "xlsx" else "text/csv; charset=utf-8",
+    )
+    return _no_store(response)
 
 
 # --- dashboard --------------------------------------------------------------------------

@@ -11,7 +11,5 @@ register = template.Library()
 
 @register.simple_tag
 def organisation_name() -> str:
-    try:
-        return Organisation.objects.values_list("name", flat=True).get(pk=1)
-    except Organisation.DoesNotExist:
-        return ""
+    # Read once per process now and then, not once per page (issue 15).
+    return Organisation.cached().name

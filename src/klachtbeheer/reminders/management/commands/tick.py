@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 
 from klachtbeheer.letters.services import outbox_deliver_due
 from klachtbeheer.reminders.services import tick_run
+from klachtbeheer.reporting.exportjobs import jobs_prune
 
 
 class Command(BaseCommand):
@@ -22,9 +23,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         report = tick_run()
+        removed = jobs_prune()  # register exports past their term (issue 15.5)
         self.stdout.write(
             f"reminders queued: {report.reminders}, digests queued: {report.digests}, "
-            f"skipped (no e-mail address): {report.skipped_without_address}"
+            f"skipped (no e-mail address): {report.skipped_without_address}, "
+            f"exports removed: {removed}"
         )
         if options["deliver"]:
             delivery = outbox_deliver_due()

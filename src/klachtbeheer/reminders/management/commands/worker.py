@@ -29,6 +29,7 @@ from django_tasks_db.management.commands import db_worker
 
 from klachtbeheer.core.beacons import WORKER_PREFIX, beacon_set, worker_beacons_prune
 from klachtbeheer.core.checks import exit_if_half_configured
+from klachtbeheer.letters.pdf import warm_up as pdf_warm_up
 from klachtbeheer.letters.services import process_outbox
 from klachtbeheer.letters.tasks import enqueue_once
 from klachtbeheer.mailintake.tasks import schedule_poll
@@ -107,6 +108,8 @@ class Command(db_worker.Command):
         exit_if_half_configured("worker")
         self.configure_logging(options["verbosity"])
         heartbeat = Heartbeat(options["worker_id"], settings.WORKER_HEARTBEAT_SECONDS)
+        # Letters are rendered here too: the first as fast as the rest (issue 15).
+        pdf_warm_up()
         self._start(heartbeat)
         # The parent's handle() makes the Worker from its module: give it ours.
         db_worker.Worker, original = ResilientWorker, db_worker.Worker
