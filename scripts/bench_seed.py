@@ -11,6 +11,16 @@ Zipf spread; two words are planted at known rates so the benchmark can search a
 word in about half of the complaints (`afspraak`) and one in a fifth (`factuur`),
 and one is rare (`kwijtschelding`, one in a thousand). One complaint in a hundred
 has a long timeline (40 notes).
+
+The timeline rows are links of the one hash chain (`core.chain`, issue 11.7): the
+seeder hashes each row as `ChainedModel.prepare_for_chain` does and links it to the
+one before (`link_hash`), holding the chain's head (`core_chainhead`, locked FOR
+UPDATE for the batch), and COPYs the rows sealed; the database's seal trigger
+leaves sealed rows as they are. So `klachtbeheer audit verify` passes on the
+seeded database, and no row is sealed one by one at COMMIT (which is what made
+seeding crawl at about 500 rows/s). The dashboard's aggregates
+(`reporting.aggregates`) are kept by their statement triggers during the COPY,
+one grouped insert per batch.
 """
 
 # ruff: noqa: SIM905 (word lists read best as text)
@@ -19,12 +29,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import secrets
 import time
+from dataclasses import dataclass
 
 COMMON_WORD, COMMON_SHARE = "afspraak", 0.5
 FIFTH_WORD, FIFTH_SHARE = "factuur", 0.2
 RARE_WORD, RARE_SHARE = "kwijtschelding", 0.001
-BATCH = 50_000
+BATCH = 25_000
+WORKERS = 2  # processes making batches
 
 VOCABULARY = (
     "coach jobcoach begeleiding gesprek traject werk werkgever uwv gemeente klant "
@@ -79,8 +92,61 @@ COLUMNS = (
     "is_uwv_client service employee_concerned manager_concerned_id substantiation "
     "desired_outcome district_id handler_id state contact_due_on settle_due_on extended_until "
     "extension_notice_due_on extension_notice_sent_on contacted_on meeting_at meeting_location "
-    "verdict verdict_reasons decided_on settled_on closed_on next_due_on"
+    "verdict verdict_reasons decided_on settled_on closed_on next_due_on "
+    "form_of_address anonymised_because legal_hold_reason"
 ).split()
+
+
+EVENT_COLUMNS = (
+    "complaint_id kind at actor_id text data internal "
+    "content_hash erasable_digest erasure_salt chain_seq prev_hash chain_hash"
+).split()
+_EVENT_CONTENT = ("complaint_id", "kind", "at", "actor_id", "internal")
+
+
+def hashed(event: tuple) -> tuple:
+    """A timeline row with its content hashed as `ChainedModel.prepare_for_chain` does."""
+    from klachtbeheer.core.chain import content_hash, digest_of
+
+    complaint_id, kind, at, actor_id, body, data, internal = event
+    salt = "" if not body and not data else secrets.token_hex(16)
+    digest = digest_of(salt, {"text": body, "data": data})
+    values = dict(zip(_EVENT_CONTENT, (complaint_id, kind, at, actor_id, internal), strict=True))
+    content = content_hash("complaints_event", values, digest)
+    return (
+        complaint_id,
+        kind,
+        at,
+        actor_id,
+        body,
+        json.dumps(data),
+        internal,
+        content,
+        digest,
+        salt,
+    )
+
+
+def linked(cursor, events: list[tuple]) -> list[tuple]:
+    """The hashed rows linked onto the chain's head, which stays locked (FOR UPDATE) to the
+    end of the batch's transaction: a transaction committing meanwhile links after it."""
+    from klachtbeheer.core.chain import GENESIS, link_hash
+
+    cursor.execute(
+        "INSERT INTO core_chainhead (id, seq, hash) VALUES (1, 0, %s) ON CONFLICT (id) DO NOTHING",
+        [GENESIS],
+    )
+    cursor.execute("SELECT seq, hash FROM core_chainhead WHERE id = 1 FOR UPDATE")
+    seq, prev = cursor.fetchone()
+    seq = int(seq)
+    rows = []
+    for event in events:
+        seq += 1
+        link = link_hash(prev, event[7])
+        rows.append((*event, seq, prev, link))
+        prev = link
+    cursor.execute("UPDATE core_chainhead SET seq = %s, hash = %s WHERE id = 1", [seq, prev])
+    return rows
 
 
 def _zipf_weights(n: int, s: float = 1.05) -> list[float]:
@@ -103,8 +169,205 @@ def text(rng: random.Random, cumulative: list[float]) -> str:
     return " ".join(words) + "."
 
 
+BULK = 50_000  # from this many rows at once, the indexes are built after the load
+INDEXED = ("complaints_complaint", "complaints_event")
+# Tables whose triggers keep the dashboard's aggregates (reporting.aggregates); a bulk
+# load switches them off (nothing else writes while the benchmark seeds) and counts
+# everything once at the end, a statement instead of a trigger per batch.
+FIGURE_TRIGGERS = (
+    ("complaints_complaint", "kb_figures_insert"),
+    ("complaints_complaint_categories", "kb_figures_link_insert"),
+)
+
+
+def _secondary_indexes(cursor) -> list[tuple[str, str]]:
+    """(name, definition) of the indexes no constraint needs, on the tables loaded in bulk."""
+    cursor.execute(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x"
+        " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
+        " WHERE t.relname = ANY(%s) AND NOT x.indisunique AND NOT x.indisprimary"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+        [list(INDEXED)],
+    )
+    return cursor.fetchall()
+
+
 def seed(target: int, *, today: dt.date, log=print) -> int:
-    """Add complaints until there are `target`; returns how many were added."""
+    """Add complaints until there are `target`; returns how many were added.
+
+    A large load drops the secondary indexes of the complaints and their timelines
+    first and builds them again at the end (one sort each instead of a million
+    insertions into trigram and full-text GIN indexes), as a restore does.
+    """
+    from django.db import connection
+
+    from klachtbeheer.reporting import aggregates
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM complaints_complaint")
+        (have,) = cursor.fetchone()
+        bulk = target - have >= BULK
+        indexes = _secondary_indexes(cursor) if bulk else []
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        if bulk:  # the dashboard's counts: made once from everything at the end
+            for table, trigger in FIGURE_TRIGGERS:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+    if indexes:
+        log(f"  {len(indexes)} secondary indexes dropped for the load")
+    try:
+        return _seed(target, today=today, log=log)
+    finally:
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            for _name, definition in indexes:
+                cursor.execute(definition)
+        if indexes:
+            log(f"  {len(indexes)} indexes built again in {time.perf_counter() - started:.0f} s")
+        if bulk:
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                for table, trigger in FIGURE_TRIGGERS:
+                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+            rows = aggregates.figures_rebuild()
+            took = time.perf_counter() - started
+            log(f"  dashboard aggregates counted: {rows:,} rows in {took:.0f} s")
+        vacuum()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a batch is made from: plain data, so batches are made in other processes."""
+
+    today: dt.date
+    first_day: dt.date
+    contact_days: int
+    settle_days: int
+    districts: list[tuple[int, int | None, list[tuple[int, int]]]]  # pk, manager, postcodes
+    board: int | None
+    categories: list[int]
+    staff: list[int]
+
+
+_STATE_NAMES = [name for name, _share in STATES]
+_STATE_WEIGHTS = [share for _name, share in STATES]
+
+
+def make_batch(plan: Plan, seed: int, first_pk: int, n: int):
+    """`n` complaints from id `first_pk`, their timelines (hashed) and categories.
+
+    The reference is left to the caller (its number counts on across batches): the
+    rows come back as lists with the year in place of the reference.
+    """
+    from klachtbeheer.complaints.terms import TermFacts, next_due_on
+
+    rng = random.Random(seed)  # noqa: S311 (test data, not secrets)
+    cumulative = _zipf_weights(len(VOCABULARY))
+    span = (plan.today - plan.first_day).days - 1
+    contact_term = dt.timedelta(days=plan.contact_days)
+    settle_term = dt.timedelta(days=plan.settle_days)
+    complaints, events, links = [], [], []
+    for pk in range(first_pk, first_pk + n):
+        received = plan.first_day + dt.timedelta(days=rng.randrange(span))
+        district, manager, ranges = rng.choice(plan.districts)
+        low, high = rng.choice(ranges)
+        about_manager = manager is not None and rng.random() < 0.01
+        handler = plan.board if about_manager else manager
+        state = rng.choices(_STATE_NAMES, weights=_STATE_WEIGHTS)[0]
+        contact_due, settle_due = received + contact_term, received + settle_term
+        contacted = decided = settled = closed = None
+        verdict = ""
+        if state in ("contacted", "closed", "withdrawn"):
+            contacted = min(received + dt.timedelta(days=rng.randint(1, 9)), plan.today)
+        if state == "closed":
+            decided = received + dt.timedelta(days=rng.randint(10, 35))
+            if decided + dt.timedelta(days=5) >= plan.today:
+                state, decided = "contacted", None
+            else:
+                verdict = rng.choice(VERDICTS)
+                settled = decided + dt.timedelta(days=2)
+                closed = decided + dt.timedelta(days=5)
+        if state == "withdrawn":
+            settled = closed = contacted
+        if state == "not_a_complaint":
+            closed = received + dt.timedelta(days=1)
+        # The stored next term from the one rule (complaints.terms).
+        next_due = next_due_on(
+            TermFacts(
+                applies=state != "not_a_complaint",
+                contact_due_on=contact_due,
+                contacted_on=contacted,
+                settle_due_on=settle_due,
+                settled_on=settled,
+            )
+        )
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        organisation_name = rng.choice(ORGANISATIONS) if rng.random() < 0.3 else ""
+        at = dt.datetime.combine(received, dt.time(10), tzinfo=dt.UTC)
+        complaints.append(
+            [
+                pk,
+                received.year,  # the reference, numbered by the caller
+                received,
+                at,
+                at,
+                rng.choice(["post", "email", "web_form"]),
+                "company" if organisation_name else "client",
+                f"{first} {last}",
+                organisation_name,
+                f"{first.lower()}.{last.lower().replace(' ', '')}{pk}@example.nl",
+                "",
+                "",
+                f"{rng.randint(low, high)} AB",
+                "",
+                rng.random() < 0.3,
+                rng.choice(SERVICES),
+                "",
+                manager if about_manager else None,
+                text(rng, cumulative),
+                "",
+                district,
+                handler,
+                state,
+                contact_due,
+                settle_due,
+                None,
+                None,
+                None,
+                contacted,
+                None,
+                "",
+                verdict,
+                "Toelichting op het oordeel." if verdict else "",
+                decided,
+                settled,
+                closed,
+                next_due,
+                rng.choice(["", "", "mevrouw", "heer"]),
+                "",
+                "",
+            ]
+        )
+        events.append(hashed((pk, "received", at, None, "", {"channel": "post"}, True)))
+        events.append(hashed((pk, "routed", at, None, "", {"handler": handler}, True)))
+        if rng.random() < 0.01:  # a long timeline
+            for i in range(40):
+                note = text(rng, cumulative)
+                when = at + dt.timedelta(hours=i)
+                events.append(hashed((pk, "note", when, rng.choice(plan.staff), note, {}, True)))
+        if verdict and plan.categories:
+            k = min(len(plan.categories), rng.randint(1, 2))
+            links.extend((pk, category) for category in rng.sample(plan.categories, k=k))
+    return complaints, events, links
+
+
+def _make(job):
+    return make_batch(*job)
+
+
+def _seed(target: int, *, today: dt.date, log=print) -> int:
+    import multiprocessing
+
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
@@ -114,167 +377,96 @@ def seed(target: int, *, today: dt.date, log=print) -> int:
     have = Complaint.objects.count()
     if have >= target:
         return 0
-    rng = random.Random(target + have)  # noqa: S311 (test data, not secrets)
-    cumulative = _zipf_weights(len(VOCABULARY))
     organisation = Organisation.current()
     board = organisation.board_handler
-    districts = [
-        (d, list(PostcodeRange.objects.filter(district=d).values_list("first", "last")))
-        for d in District.objects.select_related("manager")
-    ]
-    districts = [(d, ranges) for d, ranges in districts if ranges]
-    categories = list(Category.objects.values_list("pk", flat=True))
-    staff = list(get_user_model().objects.values_list("pk", flat=True))
+    districts = []
+    for district in District.objects.order_by("pk"):
+        ranges = list(PostcodeRange.objects.filter(district=district).values_list("first", "last"))
+        if ranges:
+            districts.append((district.pk, district.manager_id, ranges))
+    plan = Plan(
+        today=today,
+        first_day=dt.date(today.year - 3, 1, 1),
+        contact_days=organisation.contact_term_days,
+        settle_days=organisation.settle_term_days,
+        districts=districts,
+        board=board.pk if board else None,
+        categories=list(Category.objects.order_by("pk").values_list("pk", flat=True)),
+        staff=list(get_user_model().objects.order_by("pk").values_list("pk", flat=True)),
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM complaints_complaint")
-        (next_id,) = cursor.fetchone()
+        (last_id,) = cursor.fetchone()
         cursor.execute("SELECT year, last_number FROM complaints_referencecounter")
         numbers = dict(cursor.fetchall())
-    next_id += 1
-    first_day = dt.date(today.year - 3, 1, 1)
-    span = (today - first_day).days - 1
+    jobs, first_pk, left = [], last_id + 1, target - have
+    while left > 0:
+        n = min(BATCH, left)
+        jobs.append((plan, target + first_pk, first_pk, n))
+        first_pk, left = first_pk + n, left - n
     started = time.perf_counter()
     added = 0
-    while have + added < target:
-        n = min(BATCH, target - have - added)
-        complaints, events, links = [], [], []
-        for _ in range(n):
-            pk = next_id
-            next_id += 1
-            received = first_day + dt.timedelta(days=rng.randrange(span))
-            year = received.year
-            numbers[year] = numbers.get(year, 0) + 1
-            district, ranges = rng.choice(districts)
-            low, high = rng.choice(ranges)
-            pc4 = rng.randint(low, high)
-            about_manager = district.manager_id is not None and rng.random() < 0.01
-            handler = (board.pk if board else None) if about_manager else district.manager_id
-            state = rng.choices([s for s, _ in STATES], weights=[w for _, w in STATES])[0]
-            c = Complaint(
-                received_on=received,
-                contact_due_on=received + dt.timedelta(days=organisation.contact_term_days),
-                settle_due_on=received + dt.timedelta(days=organisation.settle_term_days),
-                state=state,
-            )
-            c.contacted_on = c.decided_on = c.settled_on = c.closed_on = None
-            verdict = ""
-            if state in ("contacted", "closed", "withdrawn"):
-                c.contacted_on = min(received + dt.timedelta(days=rng.randint(1, 9)), today)
-            if state == "closed":
-                decided = received + dt.timedelta(days=rng.randint(10, 35))
-                if decided + dt.timedelta(days=5) >= today:
-                    state = c.state = "contacted"
-                else:
-                    verdict = rng.choice(VERDICTS)
-                    c.decided_on = decided
-                    c.settled_on = decided + dt.timedelta(days=2)
-                    c.closed_on = decided + dt.timedelta(days=5)
-            if state == "withdrawn":
-                c.settled_on = c.contacted_on
-                c.closed_on = c.contacted_on
-            if state == "not_a_complaint":
-                c.closed_on = received + dt.timedelta(days=1)
-            c.verdict = verdict
-            c.refresh_next_due()
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            organisation_name = rng.choice(ORGANISATIONS) if rng.random() < 0.3 else ""
-            at = dt.datetime.combine(received, dt.time(10), tzinfo=dt.UTC)
-            complaints.append(
-                (
-                    pk,
-                    f"KL-{year}-{numbers[year]:05d}",
-                    received,
-                    at,
-                    at,
-                    rng.choice(["post", "email", "web_form"]),
-                    "company" if organisation_name else "client",
-                    f"{first} {last}",
-                    organisation_name,
-                    f"{first.lower()}.{last.lower().replace(' ', '')}{pk}@example.nl",
-                    "",
-                    "",
-                    f"{pc4} AB",
-                    "",
-                    rng.random() < 0.3,
-                    rng.choice(SERVICES),
-                    "",
-                    district.manager_id if about_manager else None,
-                    text(rng, cumulative),
-                    "",
-                    district.pk,
-                    handler,
-                    state,
-                    c.contact_due_on,
-                    c.settle_due_on,
-                    None,
-                    None,
-                    None,
-                    c.contacted_on,
-                    None,
-                    "",
-                    verdict,
-                    "Toelichting op het oordeel." if verdict else "",
-                    c.decided_on,
-                    c.settled_on,
-                    c.closed_on,
-                    c.next_due_on,
-                )
-            )
-            events.append((pk, "received", at, None, "", json.dumps({"channel": "post"}), True))
-            events.append((pk, "routed", at, None, "", json.dumps({"handler": handler}), True))
-            if rng.random() < 0.01:
-                for i in range(40):
-                    events.append(
-                        (
-                            pk,
-                            "note",
-                            at + dt.timedelta(hours=i),
-                            rng.choice(staff),
-                            text(rng, cumulative),
-                            "{}",
-                            True,
-                        )
+    # Batches are made by two other processes (text, dates, hashes: Python's work) while
+    # this one numbers, links and COPYs the one before (PostgreSQL's work).
+    context = multiprocessing.get_context("fork")
+    connection.close()  # not shared with the children
+    with context.Pool(WORKERS) as pool:
+        for complaints, events, links in pool.imap(_make, jobs):
+            mark = time.perf_counter()
+            for row in complaints:
+                year = row[1]
+                numbers[year] = numbers.get(year, 0) + 1
+                row[1] = f"KL-{year}-{numbers[year]:05d}"
+            phases = {}
+            with transaction.atomic(), connection.cursor() as cursor:
+                raw = cursor.cursor
+                columns = ", ".join(COLUMNS)
+                with raw.copy(f"COPY complaints_complaint ({columns}) FROM STDIN") as copy:
+                    for row in complaints:
+                        copy.write_row(row)
+                phases["complaints"] = time.perf_counter() - mark
+                mark = time.perf_counter()
+                chained = linked(cursor, events)  # the head's statements, before the COPY
+                columns = ", ".join(EVENT_COLUMNS)
+                with raw.copy(f"COPY complaints_event ({columns}) FROM STDIN") as copy:
+                    for row in chained:
+                        copy.write_row(row)
+                phases["timelines"] = time.perf_counter() - mark
+                mark = time.perf_counter()
+                with raw.copy(
+                    "COPY complaints_complaint_categories (complaint_id, category_id) FROM STDIN"
+                ) as copy:
+                    for row in links:
+                        copy.write_row(row)
+                for year, number in numbers.items():
+                    cursor.execute(
+                        "INSERT INTO complaints_referencecounter (year, last_number) "
+                        "VALUES (%s, %s) ON CONFLICT (year) DO UPDATE SET "
+                        "last_number = EXCLUDED.last_number",
+                        [year, number],
                     )
-            if verdict and categories:
-                for category in rng.sample(categories, k=min(len(categories), rng.randint(1, 2))):
-                    links.append((pk, category))
-        with transaction.atomic(), connection.cursor() as cursor:
-            raw = cursor.cursor
-            with raw.copy(f"COPY complaints_complaint ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in complaints:
-                    copy.write_row(row)
-            with raw.copy(
-                "COPY complaints_event (complaint_id, kind, at, actor_id, text, data, internal) "
-                "FROM STDIN"
-            ) as copy:
-                for row in events:
-                    copy.write_row(row)
-            with raw.copy(
-                "COPY complaints_complaint_categories (complaint_id, category_id) FROM STDIN"
-            ) as copy:
-                for row in links:
-                    copy.write_row(row)
-            for year, number in numbers.items():
                 cursor.execute(
-                    "INSERT INTO complaints_referencecounter (year, last_number) VALUES (%s, %s) "
-                    "ON CONFLICT (year) DO UPDATE SET last_number = EXCLUDED.last_number",
-                    [year, number],
+                    "SELECT setval(pg_get_serial_sequence('complaints_complaint', 'id'), %s)",
+                    [complaints[-1][0]],
                 )
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence('complaints_complaint', 'id'), %s)",
-                [next_id - 1],
+            phases["categories and commit"] = time.perf_counter() - mark
+            added += len(complaints)
+            log(
+                f"  seeded {have + added:,} complaints "
+                f"({added / (time.perf_counter() - started):,.0f} rows/s; "
+                + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items())
+                + ")"
             )
-        added += n
-        log(
-            f"  seeded {have + added:,} complaints "
-            f"({added / (time.perf_counter() - started):,.0f} rows/s)"
-        )
-    with connection.cursor() as cursor:
-        # As autovacuum would soon: statistics, the visibility map, the GIN pending lists.
-        cursor.execute("VACUUM ANALYZE complaints_complaint")
-        cursor.execute("VACUUM ANALYZE complaints_event")
-        cursor.execute("VACUUM ANALYZE complaints_complaint_categories")
     return added
+
+
+def vacuum() -> None:
+    """As autovacuum would soon: statistics, the visibility map, the GIN pending lists."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in (*INDEXED, "complaints_complaint_categories", "reporting_figure"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 __all__ = ["COMMON_WORD", "FIFTH_WORD", "RARE_WORD", "seed"]

@@ -44,9 +44,11 @@ from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import people
 from klachtbeheer.privacy.services import retention_run
 from klachtbeheer.reminders import housekeeping
+from klachtbeheer.reporting.aggregates import figures_compact
 from klachtbeheer.reporting.services import measures_remind_overdue
 
 RETENTION_BEACON = "retention"
+FIGURES_BEACON = "figures_compact"
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +175,7 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
             ),
         )
     report.retention_actions = _retention_daily(today)
+    _figures_compact_daily(today)
     # What other apps keep only for a while (kept API answers, 24 hours).
     report.cleaned_up = housekeeping.run(now)
     if report.reminders or report.digests or OutgoingMessage.objects.due(clock.now()).exists():
@@ -180,6 +183,18 @@ def tick_run(*, now: dt.datetime | None = None) -> TickReport:
     # What a killed process left in the file storage, once a day (core.storage).
     sweep_orphans_daily()
     return report
+
+
+def _figures_compact_daily(today: dt.date) -> None:
+    """The dashboard's aggregates (issue 15): the rows each step appended, added together
+    once a day, so they stay the size of the number of distinct keys."""
+    if Beacon.objects.filter(key=FIGURES_BEACON, data__day=today.isoformat()).exists():
+        return
+    rows = figures_compact()
+    Beacon.objects.update_or_create(
+        key=FIGURES_BEACON,
+        defaults={"at": clock.now(), "data": {"day": today.isoformat(), "rows": rows}},
+    )
 
 
 def _retention_daily(today: dt.date) -> int:

@@ -74,6 +74,49 @@ class SatisfactionResponse(models.Model):
         return f"{self.complaint_id}: {self.score}"
 
 
+class FigureRow(models.Model):
+    """A count of complaints with the same figures (issue 15): the dashboard and the report
+    add these up instead of grouping every complaint on every view.
+
+    Written only by the database (`reporting.aggregates`: triggers on the complaints and
+    their categories, in the same transaction as the step that changed them). Each change
+    appends rows (+n for what is now true, −n for what no longer is), so no two
+    transactions ever wait for one row; the daily tick adds the rows of one key together
+    (`figures_compact`). Only on PostgreSQL; elsewhere the figures are counted from the
+    complaints themselves.
+
+    The columns are what the access rule (P3.2: district, handler, the manager the
+    complaint is about) and the figures need; `facet` says which figure a row counts
+    (`aggregates.FACETS`), `day` is its date (receipt, settlement or the next term).
+    """
+
+    facet = models.CharField(max_length=12)
+    day = models.DateField(null=True)
+    district_id = models.BigIntegerField(null=True)
+    handler_id = models.BigIntegerField(null=True)
+    manager_concerned_id = models.BigIntegerField(null=True)
+    state = models.CharField(max_length=20, default="")
+    verdict = models.CharField(max_length=20, default="")
+    complainant_type = models.CharField(max_length=20, default="")
+    extended = models.BooleanField(default=False)
+    settled = models.BooleanField(default=False)
+    # met / missed, or pending: missed once `*_until` has passed (the term rule, P3.3, P3.8).
+    contact = models.CharField(max_length=8, default="")
+    contact_until = models.DateField(null=True)
+    settle = models.CharField(max_length=8, default="")
+    settle_until = models.DateField(null=True)
+    days = models.IntegerField(null=True)
+    category_id = models.BigIntegerField(null=True)
+    n = models.IntegerField()
+
+    class Meta:
+        db_table = "reporting_figure"
+        indexes = [models.Index(fields=["facet", "day"], name="figure_facet_day")]
+
+    def __str__(self) -> str:
+        return f"{self.facet} {self.day}: {self.n}"
+
+
 class ExportJob(models.Model):
     """A register export made by the worker into a file (issue 15.5), for its requester only.
 
