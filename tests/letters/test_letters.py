@@ -172,11 +172,12 @@ def test_an_intake_that_fails_owes_nothing(world, monkeypatch):
     """The owed acknowledgement commits with the intake or not at all; the worker drafts it."""
     before = (LetterDue.objects.count(), Complaint.objects.count())
 
-    def audit_fails(**kwargs):
+    def audit_fails(*args, **kwargs):
         assert LetterDue.objects.count() == before[0] + 1  # written, not yet committed
         raise RuntimeError("the audit row could not be written")
 
-    monkeypatch.setattr(complaint_services, "audit", audit_fails)
+    # Registration writes its audit rows together, last (issue 15).
+    monkeypatch.setattr(complaint_services, "audit_together", audit_fails)
     with pytest.raises(RuntimeError):
         ComplaintFactory()
     assert (LetterDue.objects.count(), Complaint.objects.count()) == before

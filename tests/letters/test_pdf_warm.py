@@ -45,7 +45,7 @@ def test_gunicorn_warms_up_each_worker_after_the_fork(monkeypatch):
     from klachtbeheer.operations import gunicorn
 
     called = []
-    monkeypatch.setattr(pdf, "warm_up", lambda: called.append(True) or 0.0)
+    monkeypatch.setattr(gunicorn, "warm_up", lambda: called.append(True) or 0.0)
 
     class Log:
         def debug(self, *args):

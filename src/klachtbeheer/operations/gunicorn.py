@@ -14,6 +14,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.util import import_app
 from prometheus_client import multiprocess
 
+from klachtbeheer.letters.pdf import warm_up
+
 
 def multiprocess_directory() -> Path | None:
     value = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -33,8 +35,6 @@ def _post_fork(server, worker) -> None:
     connections.close_all()
     # The first letter PDF of a worker as fast as the rest (issue 15): WeasyPrint,
     # fontconfig and the fonts are loaded now, before the worker takes a request.
-    from klachtbeheer.letters.pdf import warm_up
-
     seconds = warm_up()
     server.log.debug("worker %s: PDF renderer warmed up in %.0f ms", worker.pid, seconds * 1000)
 

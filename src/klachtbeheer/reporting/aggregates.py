@@ -44,6 +44,9 @@ from collections import defaultdict
 
 from django.db import connection, transaction
 
+from klachtbeheer.organisation.models import Role
+from klachtbeheer.organisation.selectors import role_of
+
 TABLE = "reporting_figure"
 FACETS = ("main", "cpend", "spend", "settled", "contact", "settle", "category", "open")
 PERIOD_FACETS = [facet for facet in FACETS if facet != "open"]  # each also per month: "/m"
@@ -410,9 +413,6 @@ def visible_sql(user) -> tuple[str, list]:
     assigned to them, never one about themselves; anyone else: nothing. The
     access-matrix test (tests/reporting/test_aggregates.py) holds the two together.
     """
-    from klachtbeheer.organisation.models import Role
-    from klachtbeheer.organisation.selectors import role_of
-
     role = role_of(user)
     if role in (Role.QUALITY_MANAGER, Role.BOARD):
         return "manager_concerned_id IS DISTINCT FROM %s", [user.pk]

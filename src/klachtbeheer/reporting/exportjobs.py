@@ -23,12 +23,16 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.tasks import task
 
 from klachtbeheer.complaints.models import Complaint
 from klachtbeheer.core import clock
 from klachtbeheer.core.audit import AuditAction, audit
+from klachtbeheer.organisation.models import Organisation
 from klachtbeheer.reporting import exports
+from klachtbeheer.reporting.forms import RegisterFilterForm
 from klachtbeheer.reporting.models import ExportJob
+from klachtbeheer.reporting.selectors import register
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +62,6 @@ def too_large_for_request(fmt: str, queryset: QuerySet[Complaint]) -> bool:
 
 def audit_streamed(*, actor, fmt: str, query: str) -> None:
     """The audit row of an export made in the request."""
-    from klachtbeheer.organisation.models import Organisation
-
     with transaction.atomic(durable=True):
         audit(
             actor=actor,
@@ -73,8 +75,6 @@ def audit_streamed(*, actor, fmt: str, query: str) -> None:
 
 def job_request(*, actor, fmt: str, query: str) -> ExportJob:
     """Record an export for the worker to make, and queue it (one transaction)."""
-    from klachtbeheer.reporting.tasks import make_export
-
     with transaction.atomic(durable=True):
         job = ExportJob.objects.create(requester=actor, format=fmt, query=query)
         audit(
@@ -90,10 +90,6 @@ def job_request(*, actor, fmt: str, query: str) -> ExportJob:
 
 
 def _queryset(job: ExportJob) -> QuerySet[Complaint]:
-    # Imported here: the form reads categories from the database when made.
-    from klachtbeheer.reporting.forms import RegisterFilterForm
-    from klachtbeheer.reporting.selectors import register
-
     form = RegisterFilterForm(QueryDict(job.query) if job.query else None)
     if form.is_bound and not form.is_valid():
         # The filters were valid when asked for; a category removed since makes them
@@ -157,6 +153,12 @@ def job_make(job_id: int) -> str:
             requester=job.requester_id,
         )
     return ExportJob.State.READY
+
+
+@task()
+def make_export(job_id: int) -> str:
+    """The worker's task: make export `job_id` (`job_make`)."""
+    return job_make(job_id)
 
 
 def jobs_of(user) -> QuerySet[ExportJob]:
