@@ -325,6 +325,26 @@ def complaint_figures(user, *, period: Period, today: dt.date | None = None) -> 
     return complaint_figures_counted(user, period=period, today=today)
 
 
+def _count_group(figures, state: str, verdict: str, extended: bool, settled: bool, n: int) -> bool:
+    """Add `n` messages of one state and verdict to `figures`, from the aggregates and from
+    the full count alike; False for messages that were not a complaint (counted apart)."""
+    figures.messages += n
+    if state == State.NOT_A_COMPLAINT:
+        figures.not_a_complaint += n
+        return False
+    figures.withdrawn += n if state == State.WITHDRAWN else 0
+    figures.still_open += n if state in OPEN_STATES else 0
+    figures.extended += n if extended else 0
+    figures.settled += n if settled else 0
+    if verdict == Verdict.FOUNDED:
+        figures.founded += n
+    elif verdict == Verdict.PARTLY_FOUNDED:
+        figures.partly_founded += n
+    elif verdict == Verdict.UNFOUNDED:
+        figures.unfounded += n
+    return True
+
+
 def complaint_figures_aggregated(user, *, period: Period, today: dt.date) -> Figures:
     """`complaint_figures` from the aggregates: the same figures, the same rules."""
     figures = Figures(period=period, today=today)
@@ -336,20 +356,8 @@ def complaint_figures_aggregated(user, *, period: Period, today: dt.date) -> Fig
     for _m, _d, state, verdict, _t, extended, settled, contact, settle, *_x, n in rows[
         "main", "all"
     ]:
-        figures.messages += n
-        if state == State.NOT_A_COMPLAINT:
-            figures.not_a_complaint += n
+        if not _count_group(figures, state, verdict, extended, settled, n):
             continue
-        figures.withdrawn += n if state == State.WITHDRAWN else 0
-        figures.still_open += n if state in OPEN_STATES else 0
-        figures.extended += n if extended else 0
-        figures.settled += n if settled else 0
-        if verdict == Verdict.FOUNDED:
-            figures.founded += n
-        elif verdict == Verdict.PARTLY_FOUNDED:
-            figures.partly_founded += n
-        elif verdict == Verdict.UNFOUNDED:
-            figures.unfounded += n
         # A term not done yet is counted from its own rows below (missed or open today).
         if contact != aggregates.LATER:
             figures.contact[contact] += n
@@ -436,20 +444,8 @@ def complaint_figures_counted(user, *, period: Period, today: dt.date) -> Figure
     figures.contact = dict.fromkeys((MET, MISSED, OPEN), 0)
     figures.settle = dict.fromkeys((MET, MISSED, OPEN), 0)
     for state, verdict, contact_term, settle_term, is_extended, is_settled, n in groups:
-        figures.messages += n
-        if state == State.NOT_A_COMPLAINT:
-            figures.not_a_complaint += n
+        if not _count_group(figures, state, verdict, is_extended, is_settled, n):
             continue
-        figures.withdrawn += n if state == State.WITHDRAWN else 0
-        figures.still_open += n if state in OPEN_STATES else 0
-        figures.extended += n if is_extended else 0
-        figures.settled += n if is_settled else 0
-        if verdict == Verdict.FOUNDED:
-            figures.founded += n
-        elif verdict == Verdict.PARTLY_FOUNDED:
-            figures.partly_founded += n
-        elif verdict == Verdict.UNFOUNDED:
-            figures.unfounded += n
         figures.contact[contact_term] += n
         figures.settle[settle_term] += n
     figures.complaints = figures.messages - figures.not_a_complaint
