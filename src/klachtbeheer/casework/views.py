@@ -97,7 +97,11 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
         references=[c.reference for c in page.object_list],
         filters={**vars(filters), "page": page.number},
     )
-    waiting_letters, waiting_count = letter_selectors.letters_waiting(request.user)
+    # The letters waiting to be sent belong to the plain work list, not to a search's
+    # results: a search stays one bounded set of queries (issue 15), even when it was cut off.
+    waiting_letters, waiting_count = (
+        ([], 0) if filters.q else letter_selectors.letters_waiting(request.user)
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
