@@ -167,6 +167,7 @@ class Servers:
         self.port = free_port()
         self.env = environment(self.port)
         self.processes: list[subprocess.Popen] = []
+        self.pids: dict[str, int] = {}
 
     def __enter__(self) -> Servers:
         logs = OUT / "logs"
@@ -195,7 +196,7 @@ class Servers:
         )
         for command in ("serve", "worker"):
             self.processes.append(
-                subprocess.Popen(
+                process := subprocess.Popen(
                     [str(BIN / "klachtbeheer"), command],
                     env=self.env,
                     stdout=open(logs / f"{command}.log", "ab"),
@@ -203,6 +204,7 @@ class Servers:
                     start_new_session=True,
                 )
             )
+            self.pids[command] = process.pid  # its own session: the process group's id
         try:
             wait_for(f"http://127.0.0.1:{self.port}/healthz")
         except BaseException:
@@ -235,6 +237,79 @@ def wait_for(url: str, seconds: float = 60) -> None:
 
 
 # --- raw PostgreSQL ----------------------------------------------------------------------
+
+
+# --- CPU per submission ----------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> tuple[int, float] | None:
+    """(process group, CPU seconds of user and system time) of one process, or None if gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _postgres_pids(url: str) -> set[int]:
+    """Every server process of the benchmark's database, and PostgreSQL's own processes
+    (WAL writer, checkpointer, …) whose work the intake causes."""
+    import psycopg
+
+    name = urlparse(url).path.lstrip("/")
+    with psycopg.connect(admin_url(url), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE (datname = %s OR datname IS NULL) "
+            "AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    return {pid for (pid,) in rows}
+
+
+class CpuMeter:
+    """CPU seconds spent in a stretch of time by the web server (gunicorn, every worker),
+    the worker (`klachtbeheer worker`: the acknowledgements it drafts and sends),
+    PostgreSQL (the database's server processes) and the load generator (this process),
+    read from /proc: the issue's "web-server CPU per submission", measured over HTTP."""
+
+    def __init__(self, groups: dict[str, int], database_url: str = URL) -> None:
+        self.groups = groups  # part -> process group id
+        self.database_url = database_url
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        seen: dict[str, dict[int, float]] = {part: {} for part in self.groups}
+        wanted = {pgid: part for part, pgid in self.groups.items()}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                got = _proc_cpu(int(entry.name))
+                if got and got[0] in wanted:
+                    seen[wanted[got[0]]][int(entry.name)] = got[1]
+        seen["postgres"] = {
+            pid: got[1]
+            for pid in _postgres_pids(self.database_url)
+            if (got := _proc_cpu(pid)) is not None
+        }
+        return seen
+
+    def __enter__(self) -> CpuMeter:
+        self.before = self._read()
+        self.own = time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        after = self._read()
+        self.seconds = {
+            part: sum(cpu - self.before[part].get(pid, 0.0) for pid, cpu in pids.items())
+            for part, pids in after.items()
+        }
+        self.seconds["load generator"] = time.process_time() - self.own
+
+    def per(self, count: int) -> dict[str, float]:
+        """Milliseconds of CPU per submission, by part."""
+        return {part: round(1000 * s / max(count, 1), 1) for part, s in self.seconds.items()}
 
 
 def pg_commit_rate(url: str, connections: int, seconds: float = 8.0) -> float:
@@ -675,19 +750,49 @@ class Peer:
 # --- the run ------------------------------------------------------------------------------
 
 
-def intake_runs(base: str, api_key: str, results: dict) -> None:
+def backlog() -> int:
+    """What the worker still has to do: acknowledgements owed but not drafted, and
+    messages not yet sent (the demo data's own count too: compare with before a run)."""
+    import psycopg
+
+    with psycopg.connect(URL) as conn:
+        return conn.execute(
+            "SELECT (SELECT count(*) FROM letters_letterdue d WHERE d.kind = 'acknowledgement' "
+            "AND d.sent_on IS NULL AND d.cancelled_on IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM letters_letter l WHERE l.due_id = d.id)) + (SELECT count(*) FROM "
+            "letters_outgoingmessage WHERE status IN ('queued', 'sending'))"
+        ).fetchone()[0]
+
+
+def wait_for_worker(before: int, seconds: float = 600) -> float:
+    """Seconds until the worker has drafted and sent what the run owed (its backlog back
+    to `before`), so that its CPU counts for the intake and not for the next pages."""
+    started = time.perf_counter()
+    while backlog() > before and time.perf_counter() - started < seconds:
+        time.sleep(0.5)
+    return round(time.perf_counter() - started, 1)
+
+
+def intake_runs(base: str, api_key: str, results: dict, servers: Servers) -> None:
     for kind in ("form", "api"):
         for concurrency in (8, 32):
             tag = "b" + secrets.token_hex(4)
             before = time.perf_counter()
-            if kind == "form":
-                result = form_intake(base, tag, concurrency)
-            else:
-                result = api_intake(base, tag, concurrency, api_key)
+            owed = backlog()
+            with CpuMeter({"web": servers.pids["serve"], "worker": servers.pids["worker"]}) as cpu:
+                if kind == "form":
+                    result = form_intake(base, tag, concurrency)
+                else:
+                    result = api_intake(base, tag, concurrency, api_key)
+                caught_up = wait_for_worker(owed)
             stored = rows_with(tag)
             summary = result.summary()
             summary["rows_in_database"] = stored
             summary["wall_s"] = round(time.perf_counter() - before, 1)
+            # Per complaint stored (the warm-up's included, as the CPU is counted from the
+            # first request), the worker's acknowledgement included.
+            summary["cpu_ms_per_submission"] = cpu.per(stored)
+            summary["worker_caught_up_s"] = caught_up
             results[f"{kind} intake c={concurrency}"] = summary
             log(f"  {kind} c={concurrency}: {summary}")
 
@@ -698,8 +803,11 @@ def peer_run(results: dict, size: int) -> None:
     peer.prepare(size)
     with peer:
         tag = "p" + secrets.token_hex(4)
-        summary = peer.form(tag, 8).summary()
+        peer_url = urlparse(URL)._replace(path=f"/{PEER_DB}").geturl()
+        with CpuMeter({"web": peer.process.pid}, peer_url) as cpu:
+            summary = peer.form(tag, 8).summary()
         summary["rows_in_database"] = peer.rows_with(tag)
+        summary["cpu_ms_per_submission"] = cpu.per(summary["rows_in_database"])
         results["peer form intake c=8"] = summary
         log(f"  peer form c=8: {summary}")
         results["peer pages"] = peer.pages()
@@ -739,7 +847,7 @@ def main() -> None:
         log(f"  raw PostgreSQL: {results['postgres single-row commits/s']}")
         with Servers() as servers:
             base = f"http://127.0.0.1:{servers.port}"
-            intake_runs(base, keys["api_key"], results)
+            intake_runs(base, keys["api_key"], results, servers)
             if os.environ.get("BENCH_INTAKE_ONLY") != "1":
                 log("  staff pages")
                 results["pages"] = staff_pages(base)
@@ -765,6 +873,14 @@ def _ms(value: dict | None, key: str = "p95_ms") -> str:
     if not value:
         return "–"
     return f"{value.get('p50_ms')} / {value.get(key)} ms"
+
+
+def _cpu(summary: dict) -> str:
+    cpu = summary.get("cpu_ms_per_submission")
+    if not cpu:
+        return "–"
+    parts = [f"{cpu.get(part, 0)}" for part in ("web", "worker", "postgres") if part in cpu]
+    return " / ".join(parts) + " ms"
 
 
 def write_markdown(run: dict, notes: list[str] = ()) -> None:
@@ -798,8 +914,8 @@ def write_markdown(run: dict, notes: list[str] = ()) -> None:
             + ".",
             "",
             "| intake | submissions/s | p50 / p95 / p99 | errors | rows found "
-            "| of PG commit rate |",
-            "|---|---|---|---|---|---|",
+            "| of PG commit rate | CPU per submission: web / worker / PostgreSQL |",
+            "|---|---|---|---|---|---|---|",
         ]
         for key in ("form intake c=8", "form intake c=32", "api intake c=8", "api intake c=32"):
             s = r.get(key)
@@ -808,7 +924,8 @@ def write_markdown(run: dict, notes: list[str] = ()) -> None:
             share = f"{100 * s['rate'] / best:.1f} %" if best else "–"
             lines.append(
                 f"| {key} | {s['rate']} | {s['p50_ms']} / {s['p95_ms']} / {s['p99_ms']} ms | "
-                f"{s['errors']} | {s['rows_in_database']} of {s['ok']}+ | {share} |"
+                f"{s['errors']} | {s['rows_in_database']} of {s['ok']}+ | {share} | "
+                f"{_cpu(s)} |"
             )
         if "peer form intake c=8" in r:
             s = r["peer form intake c=8"]
@@ -816,7 +933,7 @@ def write_markdown(run: dict, notes: list[str] = ()) -> None:
             lines.append(
                 f"| peer django-helpdesk form c=8 | {s['rate']} | {s['p50_ms']} / {s['p95_ms']} / "
                 f"{s['p99_ms']} ms | {s['errors']} | {s['rows_in_database']} of {s['ok']}+ | "
-                f"ours ÷ peer: {ours / s['rate']:.2f} |"
+                f"ours ÷ peer: {ours / s['rate']:.2f} | {_cpu(s)} |"
                 if s["rate"]
                 else "| peer form c=8 | 0 | | | | |"
             )

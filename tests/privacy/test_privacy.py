@@ -26,6 +26,7 @@ from klachtbeheer.core.models import AuditAction, AuditEntry, Beacon
 from klachtbeheer.intake.models import Submission, SubmissionState, Upload
 from klachtbeheer.organisation.models import Organisation
 from klachtbeheer.privacy import services, subject
+from klachtbeheer.reminders import services as reminders
 from klachtbeheer.reminders.services import tick_run
 from tests.conftest import PC_NORTH, PC_SOUTH
 from tests.factories import ComplaintFactory, StaffFactory
@@ -171,6 +172,39 @@ def test_the_tick_runs_the_retention_job_once_a_day(
     assert first.retention_actions >= 1 and second.retention_actions == 0
     assert Complaint.objects.get(pk=complaint.pk).anonymised_at is not None
     assert Beacon.objects.get(key="retention").data["day"] == later.isoformat()
+
+
+def test_the_tick_works_off_a_backlog_a_piece_at_a_time(
+    world, clock, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Years of records due at once (a first run) never hold the worker for minutes: each
+    tick anonymises at most RETENTION_PER_TICK, oldest first, and the day counts as done
+    (its beacon) only when nothing is left (issue 15)."""
+    monkeypatch.setattr(reminders, "RETENTION_PER_TICK", 2)
+    complaints = [_closed() for _ in range(5)]
+    later = timezone.localdate() + dt.timedelta(days=800)
+    clock(later)
+    done = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for _tick in range(4):
+            done.append(tick_run().retention_actions)
+            anonymised = Complaint.objects.filter(anonymised_at__isnull=False).count()
+            assert anonymised == min(5, 2 * len(done))
+            assert Beacon.objects.filter(key="retention").exists() == (anonymised == 5)
+    assert done == [2, 2, 1, 0]
+    assert all(Complaint.objects.get(pk=c.pk).anonymised_at for c in complaints)
+
+
+def test_a_limited_run_says_it_did_not_finish(world):
+    for _ in range(3):
+        _closed()
+    later = timezone.localdate() + dt.timedelta(days=800)
+    first = services.retention_run(as_of=later, limit=2)
+    assert [a.kind for a in first.actions] == ["complaint", "complaint"] and not first.finished
+    second = services.retention_run(as_of=later, limit=2)
+    assert len(second.actions) == 1 and second.finished
+    # A dry run lists everything due, whatever the limit.
+    assert services.retention_run(as_of=later, dry_run=True, limit=1).actions == []
 
 
 def test_the_dry_run_lists_in_words_and_changes_nothing(world, capsys):

@@ -118,6 +118,8 @@ class RetentionReport:
     as_of: dt.date
     dry_run: bool
     actions: list[Action] = field(default_factory=list)
+    # False when the run stopped at its `limit` with more still due (the next run goes on).
+    finished: bool = True
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -389,13 +391,35 @@ def _access_details_due(as_of: dt.date, organisation: Organisation):
     return AccessLog.objects.filter(at__date__lte=cutoff).exclude(erasure_salt="")
 
 
-def retention_run(*, as_of: dt.date | None = None, dry_run: bool = False) -> RetentionReport:
-    """Everything whose term has ended on `as_of` (default today), one transaction each."""
+def retention_run(
+    *, as_of: dt.date | None = None, dry_run: bool = False, limit: int | None = None
+) -> RetentionReport:
+    """Everything whose term has ended on `as_of` (default today), one transaction each.
+
+    With `limit`, at most that many records are anonymised or removed, oldest first
+    by kind, and the report says it did not finish: the worker's tick runs the job a
+    piece at a time, so a backlog (a first run, years of records) never holds up the
+    outbox for minutes (issue 15); the next tick goes on where this one stopped.
+    """
     as_of = as_of or clock.today()
     organisation = Organisation.current()
     report = RetentionReport(as_of=as_of, dry_run=dry_run)
-    for complaint in complaints_due(as_of, organisation).only(
-        "id", "reference", "closed_on", "settled_on"
+    left = [limit]
+
+    def take(queryset):
+        """`queryset` cut to what is left of the limit; marks the report unfinished when
+        something is left over."""
+        if left[0] is None or dry_run:
+            return list(queryset)
+        rows = list(queryset[: left[0] + 1])
+        if len(rows) > left[0]:
+            report.finished = False
+            rows = rows[: left[0]]
+        left[0] -= len(rows)
+        return rows
+
+    for complaint in take(
+        complaints_due(as_of, organisation).only("id", "reference", "closed_on", "settled_on")
     ):
         words = _(
             "Anonymise complaint %(reference)s: settled on %(ended)s, kept %(months)s months."
@@ -411,7 +435,7 @@ def retention_run(*, as_of: dt.date | None = None, dry_run: bool = False) -> Ret
             except RefusedError:
                 # Put on hold or reopened since the list was made: skipped, in words.
                 report.actions[-1].words += " " + _("Skipped: no longer due.")
-    for submission in _submissions_due(as_of, organisation):
+    for submission in take(_submissions_due(as_of, organisation).order_by("pk")):
         words = _(
             "Remove the answers and files of rejected submission %(id)s (rejected on %(day)s)."
         ) % {"id": submission.pk, "day": submission.decided_at.date()}
@@ -434,7 +458,7 @@ def retention_run(*, as_of: dt.date | None = None, dry_run: bool = False) -> Ret
                     record="submission",
                 )
                 _delete_after_commit(files)
-    for message in _unmatched_mail_due(as_of, organisation):
+    for message in take(_unmatched_mail_due(as_of, organisation).order_by("pk")):
         words = _("Remove e-mail %(id)s that became no complaint (%(status)s).") % {
             "id": message.pk,
             "status": message.get_status_display(),
@@ -449,7 +473,7 @@ def retention_run(*, as_of: dt.date | None = None, dry_run: bool = False) -> Ret
                     target=message,
                     record="inbound_message",
                 )
-    for message in _raw_mail_due(as_of, organisation):
+    for message in take(_raw_mail_due(as_of, organisation).order_by("pk")):
         words = _("Delete the raw message (.eml) of e-mail %(id)s, processed on %(day)s.") % {
             "id": message.pk,
             "day": message.stored_at.date(),
@@ -480,7 +504,7 @@ def retention_run(*, as_of: dt.date | None = None, dry_run: bool = False) -> Ret
         if not dry_run:
             with transaction.atomic(durable=True):
                 details.erase()
-    if not dry_run:
+    if not dry_run and report.finished:
         sweep_files()
     return report
 

@@ -197,11 +197,19 @@ def _figures_compact_daily(today: dt.date) -> None:
     )
 
 
+# At most this many records anonymised or removed per tick: a backlog is worked off a
+# piece at a time and the outbox (acknowledgements) never waits long behind it (issue 15).
+RETENTION_PER_TICK = 100
+
+
 def _retention_daily(today: dt.date) -> int:
-    """The retention job once a day (issue 10): the first tick of each day runs it."""
+    """The retention job once a day (issue 10): the first tick of each day runs it, and the
+    next ticks go on until nothing that day is left (RETENTION_PER_TICK at a time)."""
     if Beacon.objects.filter(key=RETENTION_BEACON, data__day=today.isoformat()).exists():
         return 0
-    report = retention_run(as_of=today)
+    report = retention_run(as_of=today, limit=RETENTION_PER_TICK)
+    if not report.finished:
+        return len(report.actions)
     Beacon.objects.update_or_create(
         key=RETENTION_BEACON,
         defaults={"at": clock.now(), "data": {"day": today.isoformat(), **report.counts()}},
