@@ -420,6 +420,9 @@ READY_WORKER_MAX_AGE_SECONDS = float(os.environ.get("READY_WORKER_MAX_AGE_SECOND
 READY_OUTBOX_MAX_AGE_SECONDS = float(os.environ.get("READY_OUTBOX_MAX_AGE_SECONDS", "3600"))
 READY_MIN_FREE_DISK_MB = float(os.environ.get("READY_MIN_FREE_DISK_MB", "500"))
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
+# The worker lowers its own CPU priority by this much (os.nice) at start: pages and intake
+# get the processor first, and the PDFs and mail it makes wait for a free moment (issue 15).
+WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
 # A database outage: the 503 page asks to come back after this many seconds.
 DATABASE_RETRY_AFTER_SECONDS = int(os.environ.get("DATABASE_RETRY_AFTER_SECONDS", "30"))
 

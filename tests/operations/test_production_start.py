@@ -10,10 +10,12 @@ static files compressed and add their metrics up.
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +183,31 @@ def test_serve_runs_gunicorn_processes_with_probes_compressed_static_files_and_m
     assert server.returncode == 0, log.read_text()
     # One JSON-less line per request, by route, never the path's query string.
     assert "GET klacht/ 200" in log.read_text()
+
+
+def _niceness(pid: int) -> int:
+    # /proc/<pid>/stat: the 19th field, counted after the name in parentheses as the 17th.
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_worker_lets_the_web_server_have_the_processor_first(tmp_path):
+    """Under a burst of intake the acknowledgements' PDFs wait, not the complainants (#15)."""
+    env = production_env(tmp_path / "data", WORKER_NICE="7")
+    assert run("migrate", "--noinput", env=env).returncode == 0
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [KLACHTBEHEER, "worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    expected = min(19, _niceness(os.getpid()) + 7)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and worker.poll() is None:
+            if _niceness(worker.pid) == expected:
+                break
+            time.sleep(0.1)
+        assert worker.poll() is None, log.read_text()
+        assert _niceness(worker.pid) == expected, log.read_text()
+    finally:
+        stop(worker)

@@ -93,6 +93,18 @@ class ResilientWorker(db_worker.Worker):
                 wait = min(wait * 2, LONGEST_WAIT)
 
 
+def lower_priority(steps: int) -> int:
+    """Make this process `steps` nicer (never less nice: a negative value is ignored); the
+    niceness it has afterwards. Under a burst of intake the web server's requests get the
+    processor first, and the worker's PDFs and mail follow in the quiet after (issue 15)."""
+    if steps > 0:
+        try:
+            return os.nice(steps)
+        except OSError:  # pragma: no cover - a platform without nice
+            logger.warning("Could not lower the worker's priority")
+    return os.nice(0)
+
+
 class Command(db_worker.Command):
     help = (
         "Send the outbox (letters, reminders, digests) with retries, and run the tick "
@@ -108,6 +120,7 @@ class Command(db_worker.Command):
         exit_if_half_configured("worker")
         self.configure_logging(options["verbosity"])
         heartbeat = Heartbeat(options["worker_id"], settings.WORKER_HEARTBEAT_SECONDS)
+        lower_priority(settings.WORKER_NICE)
         # Letters are rendered here too: the first as fast as the rest (issue 15).
         pdf_warm_up()
         self._start(heartbeat)
