@@ -145,6 +145,13 @@ def test_the_count_stops_at_the_cap(world, some, monkeypatch):
     assert not CappedPaginator(complaints_visible_to(world.qm).order_by("id"), 1).capped
 
 
+def test_without_a_planner_nothing_is_sparse(world, some):
+    """On SQLite there is no estimate: a search over the cap keeps the list's order."""
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL has a planner: tests/test_work_list_plans.py")
+    assert not selectors.sparse(search(complaints_visible_to(world.qm), "afspraak"))
+
+
 def test_the_work_list_says_more_than_the_cap(client, world, some, monkeypatch):
     monkeypatch.setattr(CappedPaginator, "cap", 2)
     monkeypatch.setattr(selectors, "COUNT_CAP", 2)
