@@ -182,6 +182,38 @@ def test_selector_open_and_search(case, role, kind):
         assert searched.filter(pk=complaint.pk).exists() is may_see, text
 
 
+SHAPES = ["counted", "capped, walked in order", "capped, sparse, sorted"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_shape_of_a_search_page_shows_only_what_the_user_may_see(
+    case, role, shape, monkeypatch
+):
+    """The work list's page of a search, however it is read (issue 15): counted under the
+    cap and sorted, over the cap walking the list's order, or over the cap with sparse
+    matches found by their indexes and sorted (`selectors.sparse`). The access rule is in
+    each query (P3.2)."""
+    if shape != "counted":
+        monkeypatch.setattr(selectors.CappedPaginator, "cap", 0)
+    if shape == "capped, sparse, sorted":
+        monkeypatch.setattr(selectors, "sparse", lambda queryset: True)
+    user = case.users[role]
+    for kind, complaint in case.complaints.items():
+        for text in (NAMES[kind], NAMES[kind].split()[1].lower()):
+            queryset = work_list(
+                user,
+                filters=WorkListFilters(q=text),
+                calendar=work_calendar(),
+                organisation=Organisation.current(),
+            )
+            paginator = selectors.CappedPaginator(
+                queryset, 50, order_when_few=selectors.WORK_LIST_ORDER_FEW
+            )
+            shown = {c.pk for c in paginator.get_page(1).object_list}
+            assert (complaint.pk in shown) is (kind in VISIBLE[role]), (kind, text)
+
+
 @pytest.mark.parametrize(("role", "kind"), ROLE_KIND, ids=[f"{r}-{k}" for r, k in ROLE_KIND])
 def test_admin(client, case, role, kind):
     user = case.users[role]

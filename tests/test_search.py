@@ -145,6 +145,53 @@ def test_the_count_stops_at_the_cap(world, some, monkeypatch):
     assert not CappedPaginator(complaints_visible_to(world.qm).order_by("id"), 1).capped
 
 
+def test_without_a_planner_nothing_is_sparse(world, some):
+    """On SQLite there is no estimate: a search over the cap keeps the list's order."""
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL has a planner: tests/test_work_list_plans.py")
+    assert not selectors.sparse(search(complaints_visible_to(world.qm), "afspraak"))
+
+
+@pytest.mark.parametrize("cap", [3, 100])
+def test_sparse_matches_are_paged_as_every_search_is(world, monkeypatch, cap):
+    """Sparse matches are read once as sorted ids and each page's rows fetched by id: the
+    same count, pages and order as counting and sorting them on every page."""
+    import datetime as dt
+
+    from klachtbeheer.complaints.models import Complaint
+    from tests.factories import today
+
+    for i in range(9):
+        complaint = ComplaintFactory(
+            postcode=PC_NORTH,
+            complainant=ComplainantDataFactory(name=f"Dirk Zeldzaam {i}", postcode=PC_NORTH),
+            received_on=today() - dt.timedelta(days=i % 4),
+        )
+        if i % 3 == 0:  # no open term: last, as on the work list
+            Complaint.objects.filter(pk=complaint.pk).update(next_due_on=None)
+    monkeypatch.setattr(CappedPaginator, "cap", cap)
+    visible = complaints_visible_to(world.dm_north)
+    queryset = search(visible, "zeldzaam").order_by(*selectors.WORK_LIST_ORDER)
+
+    def pages(is_sparse: bool) -> list:
+        monkeypatch.setattr(selectors, "sparse", lambda queryset: is_sparse)
+        paginator = CappedPaginator(queryset, 2, order_when_few=selectors.WORK_LIST_ORDER_FEW)
+        shown = []
+        for number in range(1, 7):
+            page = paginator.get_page(number)
+            shown.append((page.number, [c.reference for c in page.object_list]))
+        return [paginator.count, paginator.capped, shown]
+
+    with CaptureQueriesContext(connection) as queries:
+        read_once = pages(True)
+    # The ids once (in the order no index has), then one query of rows by id per page.
+    ids_query, *rows_queries = [q["sql"] for q in queries.captured_queries]
+    assert "COALESCE" in ids_query and "LIMIT" in ids_query
+    assert len(rows_queries) == 6 and all("IN (" in sql for sql in rows_queries)
+    assert read_once == pages(False)
+    assert read_once[0] == min(9, cap + 1)
+
+
 def test_the_work_list_says_more_than_the_cap(client, world, some, monkeypatch):
     monkeypatch.setattr(CappedPaginator, "cap", 2)
     monkeypatch.setattr(selectors, "COUNT_CAP", 2)

@@ -125,7 +125,7 @@ def test_a_common_word_walks_the_list_order_and_a_rare_one_the_text_index(world,
 
 @pytest.mark.parametrize("role", ["qm", "dm_north"])
 @pytest.mark.parametrize("q", ["afspraak", "Jansen", "2026-0"])
-def test_a_search_page_is_a_capped_count_and_one_page_of_rows(world, role, q):
+def test_a_search_page_is_a_capped_count_and_one_page_of_rows(world, role, q, monkeypatch):
     """However many match: the statement timeout, the count that stops at the cap, the rows."""
     from django.test.utils import CaptureQueriesContext
 
@@ -171,4 +171,78 @@ def test_a_search_page_is_a_capped_count_and_one_page_of_rows(world, role, q):
     add(PAGE + 5)
     many_queries, many_rows = page_queries()
     assert few_rows < many_rows
-    assert many_queries == few_queries <= 3, many_queries  # timeout, count, rows
+    # The timeout, the planner's estimate (EXPLAIN: are the matches sparse?), the count
+    # (or the sparse matches' ids), the rows; the same over the cap.
+    assert many_queries == few_queries <= 4, many_queries
+    monkeypatch.setattr(CappedPaginator, "cap", PAGE)
+    capped_queries, capped_rows = page_queries()
+    assert capped_rows == PAGE
+    assert capped_queries == few_queries, capped_queries
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("expected", ["sparse", "dense"])
+def test_a_search_over_the_cap_sorts_sparse_matches_and_walks_dense_ones(
+    world, some, role, expected, monkeypatch
+):
+    """Over the cap, a search whose matches the planner expects to be few among all
+    complaints finds them by the text and trigram indexes and sorts them (a walk of the
+    list's order would read tens of thousands of rows for a page, issue 15); a dense one
+    walks the list's order index and sorts nothing."""
+    from klachtbeheer.complaints import selectors
+    from klachtbeheer.complaints.selectors import WORK_LIST_ORDER_FEW, CappedPaginator
+    from tests.factories import ComplainantDataFactory
+
+    for _ in range(3):
+        ComplaintFactory(
+            postcode=PC_NORTH,
+            complainant=ComplainantDataFactory(postcode=PC_NORTH),
+            substantiation="De afspraak werd verplaatst.",
+        )
+    monkeypatch.setattr(CappedPaginator, "cap", 1)
+    monkeypatch.setattr(selectors, "WALK_SHARE", 2.0 if expected == "sparse" else 0.0)
+    queryset = work_list(
+        getattr(world, role),
+        filters=WorkListFilters(q="afspraak"),
+        calendar=work_calendar(),
+        organisation=Organisation.current(),
+    )
+    paginator = CappedPaginator(queryset, PAGE, order_when_few=WORK_LIST_ORDER_FEW)
+    assert paginator.capped
+    if expected == "sparse":
+        # Sorted, by an expression no index has: the plan can only be the matches from
+        # their indexes (with plain index scans priced out too, which a tiny table prefers).
+        sql, params = paginator.object_list[:PAGE].query.sql_with_params()
+        with connection.cursor() as cursor:
+            for switch in ("enable_seqscan", "enable_indexscan"):
+                cursor.execute(f"SET LOCAL {switch} = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Seq Scan on complaints_complaint" not in plan, plan
+        assert "complaint_search_nl" in plan and "complaint_name_trgm" in plan, plan
+        assert "Sort Key: (COALESCE(complaints_complaint.next_due_on" in plan, plan
+    else:
+        plan = _plan(paginator.object_list[:PAGE])
+        assert "Seq Scan on complaints_complaint" not in plan, plan
+        assert "complaint_work_order" in plan, plan
+        assert "Sort" not in plan, plan
+
+
+def test_sparse_reads_the_planners_estimates(world, monkeypatch):
+    """`sparse` compares the planner's estimate of the matches with that of all complaints."""
+    from klachtbeheer.complaints import selectors
+    from tests.factories import ComplainantDataFactory
+
+    for i in range(40):
+        ComplaintFactory(
+            postcode=PC_NORTH,
+            complainant=ComplainantDataFactory(postcode=PC_NORTH),
+            substantiation="De afspraak werd verplaatst." if i else "Een kwijtschelding.",
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE complaints_complaint")
+    visible = complaints_visible_to(world.qm)
+    monkeypatch.setattr(selectors, "WALK_SHARE", 0.5)
+    assert not selectors.sparse(visible)  # all of them
+    assert not selectors.sparse(search(visible, "afspraak"))  # 39 of 40
+    assert selectors.sparse(visible.filter(pk=-1))  # none

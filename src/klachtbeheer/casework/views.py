@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from klachtbeheer.complaints import services, steps
 from klachtbeheer.complaints.forms import RegisterComplaintForm, WorkListFilterForm
-from klachtbeheer.complaints.models import Attachment, EventKind, LetterKind
+from klachtbeheer.complaints.models import Attachment, Complaint, EventKind, LetterKind
 from klachtbeheer.complaints.selectors import (
     COUNT_CAP,
     WORK_LIST_ORDER_FEW,
@@ -30,9 +33,12 @@ from klachtbeheer.complaints.selectors import (
     work_calendar,
     work_list,
 )
+from klachtbeheer.complaints.templatetags.complaint_tags import state_class
+from klachtbeheer.complaints.terms import ComplaintTerms, TermState
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
+from klachtbeheer.core.templatetags.kb import short_date
 from klachtbeheer.letters import selectors as letter_selectors
 from klachtbeheer.organisation.models import Organisation, Role
 from klachtbeheer.organisation.selectors import role_of
@@ -50,6 +56,73 @@ def _form_data(request: HttpRequest) -> tuple:
     if request.method == "POST":
         return request.POST, request.FILES
     return None, None
+
+
+@dataclass(frozen=True)
+class WorkListLine:
+    """One row of the work list as the page shows it, worked out once in Python.
+
+    The template only prints these (issue 15: looking the same values up in the
+    template, row by row, was most of the page's time). The values that repeat down
+    the list (a date, a state, a term's words) are worked out once per page.
+    """
+
+    complaint: Complaint
+    terms: ComplaintTerms
+    url: str
+    term: TermState | None  # the next term, None when there is none
+    term_name: str  # contact, notice or settle
+    term_words: str
+    due: str
+    act_by: str  # empty when it is the due date itself
+    state_label: str
+    state_class: str
+    handler: str  # empty: nobody (triage)
+    district: str
+    received: str
+
+
+def work_list_lines(rows: list[tuple[Complaint, ComplaintTerms]]) -> list[WorkListLine]:
+    once: dict[tuple, str] = {}
+
+    def memo(key: tuple, work) -> str:
+        if key not in once:
+            once[key] = work()
+        return once[key]
+
+    def day(value: dt.date) -> str:
+        return memo(("day", value), lambda: short_date(value))
+
+    lines = []
+    for complaint, terms in rows:
+        open_terms = terms.open_terms
+        term = open_terms[0][1] if open_terms else None
+        handler = complaint.handler
+        lines.append(
+            WorkListLine(
+                complaint=complaint,
+                terms=terms,
+                url=complaint.get_absolute_url(),
+                term=term,
+                term_name=open_terms[0][0] if open_terms else "",
+                term_words=memo(("words", term), lambda t=term: str(t.words)) if term else "",
+                due=day(term.deadline.due) if term else "",
+                act_by=(
+                    day(term.deadline.act_by)
+                    if term and term.deadline.act_by != term.deadline.due
+                    else ""
+                ),
+                state_label=memo(("state", complaint.state), complaint.get_state_display),
+                state_class=state_class(complaint.state),
+                handler=(handler.get_full_name() or handler.get_username()) if handler else "",
+                district=str(complaint.district) if complaint.district else "",
+                received=memo(
+                    ("received", complaint.received_on),
+                    lambda c=complaint: date_format(c.received_on, "SHORT_DATE_FORMAT"),
+                ),
+            )
+        )
+    return lines
 
 
 @login_required
@@ -111,6 +184,7 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": rows,
+            "lines": work_list_lines(rows),
             "query": query.urlencode(),
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
             "too_slow": too_slow,
