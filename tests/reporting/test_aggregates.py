@@ -217,6 +217,8 @@ def test_pending_terms_by_month_equal_a_full_count_on_any_day(world):
     complaints = [
         ComplaintFactory(postcode=[PC_NORTH, PC_SOUTH, PC_VACANT][i % 3]) for i in range(12)
     ]
+    # One about a district manager (P3.2): never in their own figures.
+    complaints.append(ComplaintFactory(postcode=PC_NORTH, manager_concerned=world.dm_north))
     for number, complaint in enumerate(complaints):
         received = dt.date(2025, 9, 20) + dt.timedelta(days=11 * number)
         Complaint.objects.filter(pk=complaint.pk).update(

@@ -21,7 +21,13 @@ What one complaint counts in (`kb_figure_rows`), by facet:
   medians and 90th percentiles are worked out from these counts exactly as
   percentile_cont does);
 - `category`: each of its categories, or none;
-- `open`: its next term (`next_due_on`), for the open complaints by term status.
+- `open`: its next term (`next_due_on`), for the open complaints by term status;
+- `cpend/u`, `spend/u`: a pending term by the date it is missed after (as `day`), with
+  the month of receipt in `*_until`: what the month rows of `cpend` and `spend`
+  (which carry only the month of that date) cannot tell for today's month.
+
+Every facet but the last two is also kept per month (`/m`: the first day of the
+month as `day`), so far months are read as one row a key (`period_rows`, `open_rows`).
 
 **One definition per rule.** The term rule lives in `complaints.terms`; the SQL
 below restates it (contact met when contacted on or before the contact date,
