@@ -272,19 +272,26 @@ def test_the_aggregates_count_the_terms_as_the_rule_does(ready, example):
     }
     with transaction.atomic():
         received = facts.contact_due_on - dt.timedelta(days=7)
-        period = Period(received, received)
-        before = complaint_figures_aggregated(ready.qm, period=period, today=today)
+        month = received.replace(day=1)
+        # Its day (the day rows) and its whole month (the month rows, and for a term
+        # pending until a day of today's month, the rows by that day).
+        periods = [
+            Period(received, received),
+            Period(month, (month + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)),
+        ]
+        before = [complaint_figures_aggregated(ready.qm, period=p, today=today) for p in periods]
         _save(facts)
-        after = complaint_figures_aggregated(ready.qm, period=period, today=today)
-        assert after.messages == before.messages + 1
-        if not facts.applies:
-            assert after.not_a_complaint == before.not_a_complaint + 1
-            assert (after.contact, after.settle) == (before.contact, before.settle)
-        else:
-            contact = REGISTER_STATUS[contact_term(facts, **common).status]
-            settle = REGISTER_STATUS[settle_term(facts, **common).status]
-            assert after.contact == before.contact | {contact: before.contact[contact] + 1}
-            assert after.settle == before.settle | {settle: before.settle[settle] + 1}
+        for period, was in zip(periods, before, strict=True):
+            after = complaint_figures_aggregated(ready.qm, period=period, today=today)
+            assert after.messages == was.messages + 1
+            if not facts.applies:
+                assert after.not_a_complaint == was.not_a_complaint + 1
+                assert (after.contact, after.settle) == (was.contact, was.settle)
+            else:
+                contact = REGISTER_STATUS[contact_term(facts, **common).status]
+                settle = REGISTER_STATUS[settle_term(facts, **common).status]
+                assert after.contact == was.contact | {contact: was.contact[contact] + 1}
+                assert after.settle == was.settle | {settle: was.settle[settle] + 1}
         transaction.set_rollback(True)
 
 
