@@ -5,8 +5,8 @@ server) when missing, migrates it, loads the demo organisation and then
 complaints in bulk (klachtbeheer.reporting.bulk) until there are BENCH_COMPLAINTS
 (default 100,000), and times, BENCH_RUNS times each (median reported): the
 dashboard selectors for the quality manager and for a district manager, the
-whole dashboard page, the first page of the register, and the annual report's
-figures. Not part of `make test`.
+open complaints by term for both, the whole dashboard page, the first page of the
+register, and the annual report's figures and its PDF. Not part of `make test`.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def main() -> None:
     from klachtbeheer.demo.data import load_demo
     from klachtbeheer.reporting import bulk
     from klachtbeheer.reporting.analysis import analyse
-    from klachtbeheer.reporting.selectors import Period, RegisterFilters, register
+    from klachtbeheer.reporting.report import annual_report
+    from klachtbeheer.reporting.selectors import Period, RegisterFilters, open_by_term, register
 
     call_command("migrate", verbosity=0)
     User = get_user_model()
@@ -100,6 +101,13 @@ def main() -> None:
         "report": timed(
             "annual report figures (with the year before)",
             lambda: analyse(qm, period=Period.year(year - 1), compare=True, report=True),
+        ),
+        "open_qm": timed("open complaints by term, quality manager", lambda: open_by_term(qm)),
+        "open_dm": timed("open complaints by term, district manager", lambda: open_by_term(dm)),
+        "report_pdf": timed(
+            "annual report PDF (last year, figures and WeasyPrint)",
+            lambda: annual_report(qm, year=year - 1).pdf(),
+            runs=3,
         ),
         "register": timed(
             "register, first page of 50 rows",

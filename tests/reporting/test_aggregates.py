@@ -24,7 +24,7 @@ from klachtbeheer.complaints import services
 from klachtbeheer.complaints.models import Category, ComplainantType, Complaint, Verdict
 from klachtbeheer.complaints.selectors import available_steps, complaints_visible_to, work_calendar
 from klachtbeheer.complaints.terms import contact_term, settle_term
-from klachtbeheer.complaints.workflow import OPEN_STATES, Step
+from klachtbeheer.complaints.workflow import OPEN_STATES, State, Step
 from klachtbeheer.core.errors import ProcedureError
 from klachtbeheer.reporting import aggregates
 from klachtbeheer.reporting.analysis import analyse
@@ -183,6 +183,69 @@ def test_a_bulk_update_and_a_delete_are_counted_too(world, clock):
     assert_aggregates_equal_full_count([world.qm, world.dm_north], [START])
 
 
+def test_the_open_complaints_by_term_equal_a_full_count_on_any_day(world):
+    """The months far off are read whole (`open/m`), the months of today and of the last
+    day at risk day by day: on any day, at a month's end or across a year's, the same
+    counts as counting the complaints themselves."""
+    states = [State.RECEIVED, State.ACCEPTED, State.CONTACTED, State.WITHDRAWN]
+    terms = [None, *(dt.date(2025, 10, 3) + dt.timedelta(days=9 * i) for i in range(20))]
+    complaints = [
+        ComplaintFactory(postcode=[PC_NORTH, PC_SOUTH, PC_VACANT][i % 3]) for i in range(len(terms))
+    ]
+    for number, (complaint, due) in enumerate(zip(complaints, terms, strict=True)):
+        Complaint.objects.filter(pk=complaint.pk).update(next_due_on=due, state=states[number % 4])
+    days = [dt.date(2025, 9, 1) + dt.timedelta(days=4 * i) for i in range(60)]
+    days += [dt.date(2025, 12, 31), dt.date(2026, 1, 31), dt.date(2026, 2, 28)]
+    for user in (world.qm, world.dm_north, world.dm_south, world.staff):
+        for today in days:
+            counted = open_by_term(user, today=today, counted=True)
+            assert open_by_term(user, today=today) == counted, (user, today)
+    assert open_by_term(world.qm, today=days[0], counted=True).missed == 0
+    assert open_by_term(world.qm, today=days[-1], counted=True).missed > 0
+    # Closing one moves it out of both its day and its month.
+    Complaint.objects.filter(pk=complaints[1].pk).update(state=State.WITHDRAWN)
+    for today in days[::7]:
+        assert open_by_term(world.qm, today=today) == open_by_term(
+            world.qm, today=today, counted=True
+        )
+
+
+def test_pending_terms_by_month_equal_a_full_count_on_any_day(world):
+    """A term not met yet is read from the month rows by the month of its date, and for
+    today's month from the rows by its date (`cpend/u`, `spend/u`): on any day, for whole
+    months and for the days around them, the same counts as the full count."""
+    complaints = [
+        ComplaintFactory(postcode=[PC_NORTH, PC_SOUTH, PC_VACANT][i % 3]) for i in range(12)
+    ]
+    # One about a district manager (P3.2): never in their own figures.
+    complaints.append(ComplaintFactory(postcode=PC_NORTH, manager_concerned=world.dm_north))
+    for number, complaint in enumerate(complaints):
+        received = dt.date(2025, 9, 20) + dt.timedelta(days=11 * number)
+        Complaint.objects.filter(pk=complaint.pk).update(
+            received_on=received,
+            contact_due_on=received + dt.timedelta(days=3 + 5 * (number % 4)),
+            settle_due_on=received + dt.timedelta(days=20 + 9 * (number % 5)),
+        )
+    periods = [
+        Period(dt.date(2025, 1, 1), dt.date(2026, 12, 31)),
+        Period.year(2025),
+        Period(dt.date(2025, 10, 1), dt.date(2026, 1, 31)),
+        Period(dt.date(2025, 10, 14), dt.date(2026, 2, 9)),  # not whole months
+        Period(dt.date(2025, 11, 3), dt.date(2025, 11, 20)),  # within one month
+    ]
+    days = [dt.date(2025, 9, 15) + dt.timedelta(days=5 * i) for i in range(40)]
+    days += [dt.date(2025, 11, 30), dt.date(2025, 12, 1), dt.date(2025, 12, 31)]
+    for user in (world.qm, world.dm_north, world.dm_south):
+        for period in periods:
+            for today in days:
+                counted = complaint_figures_counted(user, period=period, today=today)
+                aggregated = complaint_figures_aggregated(user, period=period, today=today)
+                assert _comparable(aggregated) == _comparable(counted), (user, period, today)
+    somewhere = complaint_figures_counted(world.qm, period=periods[0], today=dt.date(2025, 12, 1))
+    assert somewhere.contact["open"] and somewhere.contact["missed"]
+    assert somewhere.settle["open"] and somewhere.settle["missed"]
+
+
 # --- the term rule: the SQL against the pure function ------------------------------------
 
 
@@ -209,19 +272,26 @@ def test_the_aggregates_count_the_terms_as_the_rule_does(ready, example):
     }
     with transaction.atomic():
         received = facts.contact_due_on - dt.timedelta(days=7)
-        period = Period(received, received)
-        before = complaint_figures_aggregated(ready.qm, period=period, today=today)
+        month = received.replace(day=1)
+        # Its day (the day rows) and its whole month (the month rows, and for a term
+        # pending until a day of today's month, the rows by that day).
+        periods = [
+            Period(received, received),
+            Period(month, (month + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)),
+        ]
+        before = [complaint_figures_aggregated(ready.qm, period=p, today=today) for p in periods]
         _save(facts)
-        after = complaint_figures_aggregated(ready.qm, period=period, today=today)
-        assert after.messages == before.messages + 1
-        if not facts.applies:
-            assert after.not_a_complaint == before.not_a_complaint + 1
-            assert (after.contact, after.settle) == (before.contact, before.settle)
-        else:
-            contact = REGISTER_STATUS[contact_term(facts, **common).status]
-            settle = REGISTER_STATUS[settle_term(facts, **common).status]
-            assert after.contact == before.contact | {contact: before.contact[contact] + 1}
-            assert after.settle == before.settle | {settle: before.settle[settle] + 1}
+        for period, was in zip(periods, before, strict=True):
+            after = complaint_figures_aggregated(ready.qm, period=period, today=today)
+            assert after.messages == was.messages + 1
+            if not facts.applies:
+                assert after.not_a_complaint == was.not_a_complaint + 1
+                assert (after.contact, after.settle) == (was.contact, was.settle)
+            else:
+                contact = REGISTER_STATUS[contact_term(facts, **common).status]
+                settle = REGISTER_STATUS[settle_term(facts, **common).status]
+                assert after.contact == was.contact | {contact: was.contact[contact] + 1}
+                assert after.settle == was.settle | {settle: was.settle[settle] + 1}
         transaction.set_rollback(True)
 
 

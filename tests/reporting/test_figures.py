@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from klachtbeheer.reporting import charts
 from klachtbeheer.reporting.analysis import analyse
 from klachtbeheer.reporting.selectors import (
     Period,
@@ -213,3 +214,25 @@ def test_dashboard_queries_do_not_depend_on_the_data(year, django_assert_max_num
     with CaptureQueriesContext(connection) as queries:
         analyse(year.qm, period=Y2026, today=TODAY)
     assert len(queries) <= 25, [q["sql"] for q in queries.captured_queries]
+
+
+def test_the_drawing_escapes_every_text_and_keeps_its_shapes():
+    """`Chart.svg` writes the markup itself (not the template): names, titles and captions
+    are escaped as the template would, and every bar and label is drawn."""
+    chart = charts.horizontal_bars(
+        key="categories",
+        title="Per <categorie> & soort",
+        caption='Meeste: "<script>alert(1)</script>"',
+        columns=["Categorie", "Klachten"],
+        rows=[("<b>Bejegening</b>", 1200), ("Afspraken & planning", 3)],
+    )
+    svg = str(chart.svg)
+    assert "<script>" not in svg and "<b>" not in svg
+    assert "&lt;b&gt;Bejegening&lt;/b&gt;" in svg
+    assert "Per &lt;categorie&gt; &amp; soort" in svg
+    assert "&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in svg
+    assert svg.startswith('<svg class="kb-chart__svg"') and svg.endswith("</svg>")
+    assert svg.count("<rect ") == len(chart.rects) > 0
+    assert svg.count("<text ") == len(chart.texts) > 0
+    first = chart.rects[0]
+    assert f'<rect x="{first.x:.1f}" y="{first.y:.1f}" width="{first.width:.1f}"' in svg

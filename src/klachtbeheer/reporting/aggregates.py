@@ -21,7 +21,13 @@ What one complaint counts in (`kb_figure_rows`), by facet:
   medians and 90th percentiles are worked out from these counts exactly as
   percentile_cont does);
 - `category`: each of its categories, or none;
-- `open`: its next term (`next_due_on`), for the open complaints by term status.
+- `open`: its next term (`next_due_on`), for the open complaints by term status;
+- `cpend/u`, `spend/u`: a pending term by the date it is missed after (as `day`), with
+  the month of receipt in `*_until`: what the month rows of `cpend` and `spend`
+  (which carry only the month of that date) cannot tell for today's month.
+
+Every facet but the last two is also kept per month (`/m`: the first day of the
+month as `day`), so far months are read as one row a key (`period_rows`, `open_rows`).
 
 **One definition per rule.** The term rule lives in `complaints.terms`; the SQL
 below restates it (contact met when contacted on or before the contact date,
@@ -152,13 +158,36 @@ _MAIN = _row(
         WHEN c.settled_on <= {_COUNTED_WHEN_SETTLED} THEN 'met' ELSE 'missed' END""",
 )
 # A term not done yet ("later" above) is counted apart with the date after which it is
-# missed, so the main rows of a month are shared by many complaints.
+# missed, so the main rows of a month are shared by many complaints. The day rows carry
+# that date, the month rows only its month (all missed before today's month, all open
+# after it); for the month of today the rows by that date (`/u`: the date as `day`, the
+# month of receipt as `*_until`) tell them apart (`period_rows`).
 _CONTACT_PENDING = (
-    _row("{facet}", "{received}", contact="'pending'", contact_until="c.contact_due_on")
+    _row("{facet}", "{received}", contact="'pending'", contact_until="{contact_until}")
     + " WHERE c.contacted_on IS NULL"
 )
 _SETTLE_PENDING = (
-    _row("{facet}", "{received}", settle="'pending'", settle_until=_SETTLE_PENDING_UNTIL)
+    _row("{facet}", "{received}", settle="'pending'", settle_until="{settle_until}")
+    + " WHERE c.settled_on IS NULL"
+)
+BY_UNTIL = "/u"
+_MONTH_OF_RECEIPT = "date_trunc('month', c.received_on::timestamp)::date"
+_CONTACT_BY_UNTIL = (
+    _row(
+        "cpend" + BY_UNTIL,
+        "c.contact_due_on",
+        contact="'pending'",
+        contact_until=_MONTH_OF_RECEIPT,
+    )
+    + " WHERE c.contacted_on IS NULL"
+)
+_SETTLE_BY_UNTIL = (
+    _row(
+        "spend" + BY_UNTIL,
+        f"({_SETTLE_PENDING_UNTIL})",
+        settle="'pending'",
+        settle_until=_MONTH_OF_RECEIPT,
+    )
     + " WHERE c.settled_on IS NULL"
 )
 _SETTLED = _row("{facet}", "{settled}") + " WHERE c.settled_on IS NOT NULL"
@@ -170,7 +199,6 @@ _SETTLE_DAYS = (
     _row("{facet}", "{received}", days="c.settled_on - c.received_on")
     + " WHERE c.settled_on IS NOT NULL"
 )
-_OPEN = _row("open", "c.next_due_on")
 _LINKS = "complaints_complaint_categories"
 # Each category of the complaint, or one row without when it has none: from the links
 # as they are (`_CATEGORY_NOW`), or as a given list (`_CATEGORY`, for the link trigger).
@@ -188,12 +216,25 @@ _CATEGORY_NOW = (
 )
 # Each counted per day (any period) and per month (whole months: a year reads 12 rows
 # a key, not 365); the month rows carry the first day of their month.
-_DAY = {"received": "c.received_on", "settled": "c.settled_on"}
+_DAY = {
+    "received": "c.received_on",
+    "settled": "c.settled_on",
+    "contact_until": "c.contact_due_on",
+    "settle_until": f"({_SETTLE_PENDING_UNTIL})",
+}
 _MONTH = {
-    "received": "date_trunc('month', c.received_on::timestamp)::date",
+    "received": _MONTH_OF_RECEIPT,
+    "contact_until": "date_trunc('month', c.contact_due_on::timestamp)::date",
+    "settle_until": f"date_trunc('month', ({_SETTLE_PENDING_UNTIL})::timestamp)::date",
     "settled": "date_trunc('month', c.settled_on::timestamp)::date",
+    "next": "date_trunc('month', c.next_due_on::timestamp)::date",
 }
 MONTHLY = "/m"
+# The open complaints by their next term, by day and by month (the month's first day):
+# the months before today's and after the last day at risk are read whole, a few rows
+# each, and only the days of the months between one by one (`open_rows`).
+OPEN, OPEN_MONTHLY = "open", "open" + MONTHLY
+_OPEN = _row(OPEN, "c.next_due_on") + " UNION ALL " + _row(OPEN_MONTHLY, _MONTH["next"])
 LATER = "later"  # a term not done yet: counted by its own facet (cpend, spend)
 
 
@@ -220,6 +261,8 @@ RETURNS TABLE ({_RETURNS}) LANGUAGE sql STABLE AS $$
   {_both(_MAIN, "main")}
   UNION ALL {_both(_CONTACT_PENDING, "cpend")}
   UNION ALL {_both(_SETTLE_PENDING, "spend")}
+  UNION ALL {_CONTACT_BY_UNTIL}
+  UNION ALL {_SETTLE_BY_UNTIL}
   UNION ALL {_both(_SETTLED, "settled")}
   UNION ALL {_both(_CONTACT_DAYS, "contact")}
   UNION ALL {_both(_SETTLE_DAYS, "settle")}
@@ -381,6 +424,13 @@ def figures_compact() -> int:
 # --- reading ------------------------------------------------------------------------
 
 
+# The columns every part of `period_rows` reads as they are.
+_PART = (
+    "district_id, handler_id, manager_concerned_id, state, verdict, complainant_type,"
+    " extended, settled, days, category_id, n"
+)
+
+
 def percentiles_of(histogram: dict[int, int], fractions: tuple[float, ...] = (0.5, 0.9)):
     """How many, and the continuous percentiles (as percentile_cont) of counted values."""
     n = sum(histogram.values())
@@ -435,11 +485,10 @@ def period_rows(user, *, start: dt.date, end: dt.date, today: dt.date) -> list[t
     where, params = visible_sql(user)
     # Whole months from the month rows, the days before and after them from the day rows:
     # each a range of the (facet, day) index.
-    first = (
-        start if start.day == 1 else (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    )
-    last = (end + dt.timedelta(days=1)).replace(day=1)  # the month rows end before this
+    first = start if start.day == 1 else _next_month(start)
+    last = _month_of(end + dt.timedelta(days=1))  # the month rows end before this
     monthly = [f"{facet}{MONTHLY}" for facet in PERIOD_FACETS]
+    this_month = _month_of(today)
     if first < last:
         ranges = [(monthly, first, last), (PERIOD_FACETS, start, first)]
         ranges.append((PERIOD_FACETS, last, end + dt.timedelta(days=1)))
@@ -447,11 +496,47 @@ def period_rows(user, *, start: dt.date, end: dt.date, today: dt.date) -> list[t
         ranges = [(PERIOD_FACETS, start, end + dt.timedelta(days=1))]
     spans = " OR ".join("(facet = ANY(%s) AND day >= %s AND day < %s)" for _ in ranges)
     span_params = [value for span in ranges for value in span]
-    # Grouped four ways at once, so a few hundred rows come back, not one per key: by
-    # everything but month, district and type; and by state with each of those three.
+    # A term pending until a day of today's month: not from the month rows (they have
+    # only its month) but from the rows by that day, for the whole months of receipt.
+    until = f"""
+        UNION ALL
+        SELECT %s::text, {{until}} AS day, {_PART}, {{rest}} FROM {TABLE}
+        WHERE facet = %s AND day >= %s AND day < %s AND {{until}} >= %s AND {{until}} < %s
+    """  # noqa: S608 (built from constants; values are parameters)
+    parts = f"""
+        SELECT facet, day, {_PART}, contact, contact_until, settle, settle_until FROM {TABLE}
+        WHERE ({spans})
+          AND (facet <> %s OR contact_until IS DISTINCT FROM %s)
+          AND (facet <> %s OR settle_until IS DISTINCT FROM %s)
+    """  # noqa: S608 (built from constants; values are parameters)
+    parts_params = [
+        *span_params,
+        "cpend" + MONTHLY,
+        this_month,
+        "spend" + MONTHLY,
+        this_month,
+    ]
+    if first < last:
+        for facet, column, rest in (
+            ("cpend", "contact_until", "contact, day, settle, settle_until"),
+            ("spend", "settle_until", "contact, contact_until, settle, day"),
+        ):
+            parts += until.format(until=column, rest=rest)
+            parts_params += [
+                facet + MONTHLY,
+                facet + BY_UNTIL,
+                this_month,
+                _next_month(this_month),
+                first,
+                last,
+            ]
+    # Added up by key first (the terms as missed or open today: a pending term's many
+    # dates become two values), then grouped four ways at once, so a few hundred rows
+    # come back, not one per key: by everything but month, district and type; and by
+    # state with each of those three.
     sql = f"""
       SELECT facet, month, district, state, verdict, kind, extended, settled, contact, settle,
-             days, category, GROUPING(month, district, kind), sum(n)
+             days, category, GROUPING(month, district, kind), sum(n)::bigint
       FROM (
         SELECT split_part(facet, '/', 1) AS facet,
                date_trunc('month', day::timestamp)::date AS month, district_id AS district,
@@ -460,9 +545,10 @@ def period_rows(user, *, start: dt.date, end: dt.date, today: dt.date) -> list[t
                     WHEN contact = 'pending' THEN 'open' ELSE contact END AS contact,
                CASE WHEN settle = 'pending' AND settle_until < %s THEN 'missed'
                     WHEN settle = 'pending' THEN 'open' ELSE settle END AS settle,
-               days, category_id AS category, n
-        FROM {TABLE}
-        WHERE ({spans}) AND {where}
+               days, category_id AS category, sum(n) AS n
+        FROM ({parts}) f
+        WHERE {where}
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
       ) rows
       GROUP BY GROUPING SETS (
         (facet, state, verdict, extended, settled, contact, settle, days, category),
@@ -471,7 +557,7 @@ def period_rows(user, *, start: dt.date, end: dt.date, today: dt.date) -> list[t
       HAVING sum(n) <> 0
     """  # noqa: S608 (built from constants; values are parameters)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [today, today, *span_params, *params])
+        cursor.execute(sql, [today, today, *parts_params, *params])
         return cursor.fetchall()
 
 
@@ -479,16 +565,35 @@ def period_rows(user, *, start: dt.date, end: dt.date, today: dt.date) -> list[t
 SPLITS = {0b111: "all", 0b011: "month", 0b101: "district", 0b110: "kind"}
 
 
-def open_rows(user) -> list[tuple]:
-    """(state, next term, n) of every complaint `user` may see, by state and next term."""
+def _month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def open_rows(user, *, first: dt.date, last: dt.date) -> list[tuple]:
+    """(state, next term, n) of every complaint `user` may see, by state and next term.
+
+    Exact for every next term from `first` to `last` (today and the last day at risk:
+    what `open_by_term` tells apart) and for none; a term in a month wholly before or
+    after those days comes as the first day of its month, so that the months far off
+    are read as one row a key instead of one a day.
+    """
     where, params = visible_sql(user)
     sql = f"""
       SELECT state, day, sum(n) FROM {TABLE}
-      WHERE facet = 'open' AND {where}
+      WHERE ((facet = %s AND (day < %s OR day >= %s))
+             OR (facet = %s AND ((day >= %s AND day < %s) OR day IS NULL)))
+        AND {where}
       GROUP BY 1, 2 HAVING sum(n) <> 0
     """  # noqa: S608 (built from constants; values are parameters)
+    exact_from, exact_until = _month_of(first), _next_month(last)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            sql, [OPEN_MONTHLY, exact_from, exact_until, OPEN, exact_from, exact_until, *params]
+        )
         return cursor.fetchall()
 
 

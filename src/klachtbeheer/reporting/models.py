@@ -87,7 +87,8 @@ class FigureRow(models.Model):
 
     The columns are what the access rule (P3.2: district, handler, the manager the
     complaint is about) and the figures need; `facet` says which figure a row counts
-    (`aggregates.FACETS`), `day` is its date (receipt, settlement or the next term).
+    (`aggregates.FACETS`), `day` is its date (receipt, settlement, the next term, or the
+    date a pending term is missed after), or its month's first day for the month rows.
     """
 
     facet = models.CharField(max_length=12)

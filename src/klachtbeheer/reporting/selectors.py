@@ -530,7 +530,7 @@ def open_by_term(user, *, today: dt.date | None = None, counted: bool = False) -
     risk_until = at_risk_from(today, organisation.at_risk_working_days, work_calendar())
     if aggregates.available() and not counted:
         found = OpenByTerm(missed=0, at_risk=0, on_schedule=0, no_term=0)
-        for state, due, n in aggregates.open_rows(user):
+        for state, due, n in aggregates.open_rows(user, first=today, last=risk_until):
             if state not in OPEN_STATES:
                 continue
             if due is None:
