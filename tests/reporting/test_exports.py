@@ -83,6 +83,9 @@ def test_the_xlsx_export_keeps_formulas_as_text(client, year, hostile):
         assert cell.value == text  # exactly as typed
         assert cell.data_type == "s"
         assert cell.quotePrefix  # and marked as text for whoever edits it
+    received = header.index("Ontvangen op")
+    for line in sheet.iter_rows(min_row=2):
+        assert line[received].is_date and line[received].number_format == "yyyy-mm-dd"
 
 
 def test_a_chart_csv_neutralises_category_names(client, year, hostile):

@@ -319,7 +319,7 @@ def csv_lines(
 def neutral_sql(expression: str) -> str:
     """`neutral` in SQL for the text `expression`; takes one parameter, `FORMULA_STARTS`.
 
-    The same rule as `neutral`: tests/reporting/test_export_speed.py holds the
+    The same rule as `neutral`: tests/reporting/test_export_jobs.py holds the
     two together with generated text.
     """
     return (
@@ -468,24 +468,25 @@ def xlsx_write(queryset: QuerySet[Complaint], out) -> int:
         header.append(cell)
     sheet.append(header)
     count = 0
+    # Dates are appended as they are: openpyxl gives a date the format yyyy-mm-dd
+    # itself. Only formula-like text needs a cell of its own (one in many thousands).
     for values in rows(queryset):
         count += 1
-        cells = []
-        for value in values:
-            if formula_like(value):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.data_type = "s"
-                cell.quotePrefix = True
-                cells.append(cell)
-            elif hasattr(value, "isoformat"):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "yyyy-mm-dd"
-                cells.append(cell)
-            else:
-                cells.append(value)
-        sheet.append(cells)
+        sheet.append(
+            [_text_cell(sheet, value) if formula_like(value) else value for value in values]
+        )
     workbook.save(out)
     return count
+
+
+def _text_cell(sheet, value: str):
+    """A cell that shows `value` exactly as typed and never runs it (text, quote prefix)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
 
 
 def xlsx_bytes(queryset: QuerySet[Complaint]) -> bytes:
