@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pytest
@@ -13,6 +14,7 @@ from openpyxl import load_workbook
 
 from klachtbeheer.complaints.models import Category, Measure
 from klachtbeheer.reporting import exports
+from klachtbeheer.reporting.selectors import RegisterFilters, register
 from tests.reporting.test_pages import csv_rows
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +83,9 @@ def test_the_xlsx_export_keeps_formulas_as_text(client, year, hostile):
         assert cell.value == text  # exactly as typed
         assert cell.data_type == "s"
         assert cell.quotePrefix  # and marked as text for whoever edits it
+    received = header.index("Ontvangen op")
+    for line in sheet.iter_rows(min_row=2):
+        assert line[received].is_date and line[received].number_format == "yyyy-mm-dd"
 
 
 def test_a_chart_csv_neutralises_category_names(client, year, hostile):
@@ -116,3 +121,36 @@ def test_the_export_reads_in_chunks_with_labels_looked_up_once(client, year, mon
         assert len(four_chunks) == len(one_chunk) + 2 * 3, [
             q["sql"][:80] for q in four_chunks.captured_queries
         ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_copy_writes_the_rows_the_python_writer_writes(year, hostile):
+    """The CSV the database writes (labels from JSON maps, its own date output) reads back
+    cell for cell as the rows of `exports.rows` through Python's csv writer."""
+    queryset = register(year.qm, filters=RegisterFilters())
+    database = "".join(exports.csv_lines(queryset))
+    python = io.StringIO()
+    writer = csv.writer(python, delimiter=";")
+    writer.writerow(exports.columns())
+    for values in exports.rows(queryset, for_csv=True):
+        writer.writerow(values)
+
+    def parsed(text):
+        return list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+
+    ours = parsed(database)
+    assert len(ours) == queryset.count() + 1
+    assert any(row[9] for row in ours[1:]) and any(row[24] for row in ours[1:])  # details there
+    assert ours == parsed(python.getvalue())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_copy_sends_pieces_not_a_piece_per_row(year, monkeypatch):
+    """COPY hands over one row at a time; the download goes out in pieces of PIECE_BYTES."""
+    queryset = register(year.qm, filters=RegisterFilters())
+    counter = exports.Counter()
+    pieces = list(exports.csv_lines(queryset, counter=counter))
+    assert counter.rows == queryset.count() > 2
+    assert len(pieces) == 2  # the header, then every row in one piece
+    monkeypatch.setattr(exports, "PIECE_BYTES", 1)
+    assert len(list(exports.csv_lines(queryset))) == 1 + counter.rows
