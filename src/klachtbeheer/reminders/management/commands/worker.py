@@ -22,6 +22,7 @@ import os
 import socket
 import threading
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
@@ -93,16 +94,33 @@ class ResilientWorker(db_worker.Worker):
                 wait = min(wait * 2, LONGEST_WAIT)
 
 
+AUTOGROUP = Path("/proc/self/autogroup")
+
+
 def lower_priority(steps: int) -> int:
     """Make this process `steps` nicer (never less nice: a negative value is ignored); the
     niceness it has afterwards. Under a burst of intake the web server's requests get the
-    processor first, and the worker's PDFs and mail follow in the quiet after (issue 15)."""
-    if steps > 0:
+    processor first, and the worker's PDFs and mail follow in the quiet after (issue 15).
+
+    Linux shares the processor between sessions first ("autogroups") and only then by
+    niceness within one, so a worker started in a session of its own (a service, a
+    terminal) would get as much as the whole web server. Leading its own session, it
+    makes that session's group as nice as itself (man 7 sched). Under systemd with the
+    cgroup CPU controller the unit's CPUWeight does this (deploy/systemd).
+    """
+    if steps <= 0:
+        return os.nice(0)
+    try:
+        niceness = os.nice(steps)
+    except OSError:  # pragma: no cover - a platform without nice
+        logger.warning("Could not lower the worker's priority")
+        return os.nice(0)
+    if os.getsid(0) == os.getpid() and AUTOGROUP.exists():
         try:
-            return os.nice(steps)
-        except OSError:  # pragma: no cover - a platform without nice
-            logger.warning("Could not lower the worker's priority")
-    return os.nice(0)
+            AUTOGROUP.write_text(str(niceness))
+        except OSError:
+            logger.info("The worker's session group keeps its priority")
+    return niceness
 
 
 class Command(db_worker.Command):
