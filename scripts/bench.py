@@ -244,55 +244,68 @@ def wait_for(url: str, seconds: float = 60) -> None:
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_cpu(pid: int) -> tuple[int, float] | None:
-    """(process group, CPU seconds of user and system time) of one process, or None if gone."""
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the name, or None if the process is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    # After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
-    return int(fields[2]), (int(fields[11]) + int(fields[12])) / _TICK
 
 
-def _postgres_pids(url: str) -> set[int]:
-    """Every server process of the benchmark's database, and PostgreSQL's own processes
-    (WAL writer, checkpointer, …) whose work the intake causes."""
+def _own_cpu(fields: list[str]) -> float:
+    # After the name: state(0) ppid(1) pgrp(2) ... utime(11) stime(12) cutime(13) cstime(14)
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _reaped_cpu(fields: list[str]) -> float:
+    """CPU of the children this process has waited for: gunicorn's workers it replaced
+    (WEB_MAX_REQUESTS), PostgreSQL's backends that ended."""
+    return (int(fields[13]) + int(fields[14])) / _TICK
+
+
+def _postmaster() -> int | None:
+    """PostgreSQL's main process, as the benchmark's database server tells it."""
     import psycopg
 
-    name = urlparse(url).path.lstrip("/")
-    with psycopg.connect(admin_url(url), autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE (datname = %s OR datname IS NULL) "
-            "AND pid <> pg_backend_pid()",
-            [name],
-        ).fetchall()
-    return {pid for (pid,) in rows}
+    with psycopg.connect(admin_url(URL), autocommit=True) as conn:
+        directory = conn.execute("SHOW data_directory").fetchone()[0]
+    try:
+        return int(Path(directory, "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError):
+        return None
 
 
 class CpuMeter:
-    """CPU seconds spent in a stretch of time by the web server (gunicorn, every worker),
-    the worker (`klachtbeheer worker`: the acknowledgements it drafts and sends),
-    PostgreSQL (the database's server processes) and the load generator (this process),
-    read from /proc: the issue's "web-server CPU per submission", measured over HTTP."""
+    """CPU seconds spent in a stretch of time by the web server (gunicorn, every worker,
+    also those it replaced meanwhile), the worker (`klachtbeheer worker`: the
+    acknowledgements it drafts and sends), PostgreSQL (the whole server: every backend,
+    also those that ended, and its own processes; other databases' work counts too, so
+    run nothing else) and the load generator (this process), read from /proc: the
+    issue's "web-server CPU per submission", measured over HTTP."""
 
-    def __init__(self, groups: dict[str, int], database_url: str = URL) -> None:
-        self.groups = groups  # part -> process group id
-        self.database_url = database_url
+    def __init__(self, groups: dict[str, int]) -> None:
+        self.groups = groups  # part -> process group id (its leader reaps the rest)
 
-    def _read(self) -> dict[str, dict[int, float]]:
-        seen: dict[str, dict[int, float]] = {part: {} for part in self.groups}
+    def _read(self) -> dict[str, float]:
         wanted = {pgid: part for part, pgid in self.groups.items()}
+        seconds = dict.fromkeys([*self.groups, "postgres"], 0.0)
+        master = _postmaster()
         for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                got = _proc_cpu(int(entry.name))
-                if got and got[0] in wanted:
-                    seen[wanted[got[0]]][int(entry.name)] = got[1]
-        seen["postgres"] = {
-            pid: got[1]
-            for pid in _postgres_pids(self.database_url)
-            if (got := _proc_cpu(pid)) is not None
-        }
-        return seen
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            fields = _proc_stat(pid)
+            if fields is None:
+                continue
+            part = wanted.get(int(fields[2]))
+            if part is None and master is not None and (pid == master or int(fields[1]) == master):
+                part = "postgres"
+            if part is None:
+                continue
+            seconds[part] += _own_cpu(fields)
+            if pid == master or pid in wanted:  # a group's leader, the postmaster
+                seconds[part] += _reaped_cpu(fields)
+        return seconds
 
     def __enter__(self) -> CpuMeter:
         self.before = self._read()
@@ -301,10 +314,7 @@ class CpuMeter:
 
     def __exit__(self, *exc) -> None:
         after = self._read()
-        self.seconds = {
-            part: sum(cpu - self.before[part].get(pid, 0.0) for pid, cpu in pids.items())
-            for part, pids in after.items()
-        }
+        self.seconds = {part: after[part] - self.before[part] for part in after}
         self.seconds["load generator"] = time.process_time() - self.own
 
     def per(self, count: int) -> dict[str, float]:
@@ -796,26 +806,36 @@ class Peer:
 # --- the run ------------------------------------------------------------------------------
 
 
+BACKLOG_SQL = (
+    "SELECT (SELECT count(*) FROM letters_letterdue d WHERE d.kind = 'acknowledgement' "
+    "AND d.sent_on IS NULL AND d.cancelled_on IS NULL AND NOT EXISTS "
+    "(SELECT 1 FROM letters_letter l WHERE l.due_id = d.id)) + (SELECT count(*) FROM "
+    "letters_outgoingmessage WHERE status IN ('queued', 'sending'))"
+)
+
+
 def backlog() -> int:
     """What the worker still has to do: acknowledgements owed but not drafted, and
     messages not yet sent (the demo data's own count too: compare with before a run)."""
     import psycopg
 
     with psycopg.connect(URL) as conn:
-        return conn.execute(
-            "SELECT (SELECT count(*) FROM letters_letterdue d WHERE d.kind = 'acknowledgement' "
-            "AND d.sent_on IS NULL AND d.cancelled_on IS NULL AND NOT EXISTS "
-            "(SELECT 1 FROM letters_letter l WHERE l.due_id = d.id)) + (SELECT count(*) FROM "
-            "letters_outgoingmessage WHERE status IN ('queued', 'sending'))"
-        ).fetchone()[0]
+        return conn.execute(BACKLOG_SQL).fetchone()[0]
 
 
 def wait_for_worker(before: int, seconds: float = 600) -> float:
     """Seconds until the worker has drafted and sent what the run owed (its backlog back
-    to `before`), so that its CPU counts for the intake and not for the next pages."""
+    to `before`), so that its CPU counts for the intake and not for the next pages.
+    One connection for the polling, so its own cost stays out of PostgreSQL's figure."""
+    import psycopg
+
     started = time.perf_counter()
-    while backlog() > before and time.perf_counter() - started < seconds:
-        time.sleep(0.5)
+    with psycopg.connect(URL, autocommit=True) as conn:
+        while (
+            conn.execute(BACKLOG_SQL).fetchone()[0] > before
+            and time.perf_counter() - started < seconds
+        ):
+            time.sleep(0.5)
     return round(time.perf_counter() - started, 1)
 
 
@@ -849,8 +869,7 @@ def peer_run(results: dict, size: int) -> None:
     peer.prepare(size)
     with peer:
         tag = "p" + secrets.token_hex(4)
-        peer_url = urlparse(URL)._replace(path=f"/{PEER_DB}").geturl()
-        with CpuMeter({"web": peer.process.pid}, peer_url) as cpu:
+        with CpuMeter({"web": peer.process.pid}) as cpu:
             summary = peer.form(tag, 8).summary()
         summary["rows_in_database"] = peer.rows_with(tag)
         summary["cpu_ms_per_submission"] = cpu.per(summary["rows_in_database"])
