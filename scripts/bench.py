@@ -944,7 +944,7 @@ def _cpu(summary: dict) -> str:
     cpu = summary.get("cpu_ms_per_submission")
     if not cpu:
         return "–"
-    parts = [f"{cpu.get(part, 0)}" for part in ("web", "worker", "postgres") if part in cpu]
+    parts = [f"{cpu[part]}" if part in cpu else "–" for part in ("web", "worker", "postgres")]
     return " / ".join(parts) + " ms"
 
 
