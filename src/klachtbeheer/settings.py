@@ -438,7 +438,7 @@ INTAKE_API_SUBMISSIONS_PER_HOUR = int(os.environ.get("INTAKE_API_SUBMISSIONS_PER
 INTAKE_STATUS_LINK_DAYS = int(os.environ.get("INTAKE_STATUS_LINK_DAYS", "365"))
 INTAKE_STAFF_TOKEN_DAYS = int(os.environ.get("INTAKE_STAFF_TOKEN_DAYS", "90"))
 # Empty: derived from SECRET_KEY. A browser tries 16 ** len(prefix) keys of ALTCHA_COST
-# PBKDF2 rounds each on average (300 x 4,096: about 1.2 million rounds, a second or two);
+# PBKDF2 rounds each on average (300 x 4,096: about 1.2 million rounds, 0.5-0.9 s in Chromium);
 # the server checks one key: 300 rounds, not 5,000 (issue 15: CPU per submission).
 ALTCHA_HMAC_KEY = os.environ.get("ALTCHA_HMAC_KEY", "")
 ALTCHA_COST = int(os.environ.get("ALTCHA_COST", "300"))
