@@ -18,7 +18,8 @@ and writes the results into docs/benchmarks.md (and var/bench/results.json).
 Environment: BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/kb_perf_bench),
 BENCH_SIZES ("100000 1000000"), BENCH_SECONDS (20 per intake run), BENCH_RUNS (20 per
 page), BENCH_WORKERS (5), PEER_BENCH_DIR, PEER_VENV (var/peer-venv), BENCH_SKIP_PEER=1,
-BENCH_INTAKE_ONLY=1 (the intake runs alone, no staff pages: for a quick check of intake).
+BENCH_INTAKE_ONLY=1 (the intake runs alone, no staff pages: for a quick check of intake),
+BENCH_PAGES_ONLY=1 (the staff pages alone, no intake runs).
 """
 
 from __future__ import annotations
@@ -912,7 +913,8 @@ def main() -> None:
         log(f"  raw PostgreSQL: {results['postgres single-row commits/s']}")
         with Servers() as servers:
             base = f"http://127.0.0.1:{servers.port}"
-            intake_runs(base, keys["api_key"], results, servers)
+            if os.environ.get("BENCH_PAGES_ONLY") != "1":
+                intake_runs(base, keys["api_key"], results, servers)
             if os.environ.get("BENCH_INTAKE_ONLY") != "1":
                 log("  staff pages")
                 results["pages"] = staff_pages(base)

@@ -313,3 +313,26 @@ def test_routing_reason_is_shown_in_the_page_language(client, demo):
     dutch = client.get(complaint.get_absolute_url()).content.decode()
     assert "De districtsmanager van de klager" in dutch or "districtsmanager" in dutch
     assert "The district manager of the complainant." not in dutch
+
+
+def test_work_list_rows_escape_what_complainants_wrote(client, demo):
+    """The rows are written in Python (`casework.views.work_list_rows`, issue 15): every
+    value escaped, each cell labelled for the phone layout, the term's words in Dutch."""
+    complaint = Complaint.objects.filter(state=State.RECEIVED).first()
+    Complaint.objects.filter(pk=complaint.pk).update(
+        complainant_name='<script>alert("naam")</script>',
+        complainant_organisation="Bakker & Zn <b>",
+    )
+    login(client, "kwaliteit")
+    page = client.get(reverse("complaints:work_list"), {"q": complaint.reference})
+    body = page.content.decode()
+    assert "<script>alert" not in body and "<b>" not in body
+    assert "&lt;script&gt;alert(&quot;naam&quot;)&lt;/script&gt;" in body
+    assert '<span class="kb-muted kb-block">Bakker &amp; Zn &lt;b&gt;</span>' in body
+    row = body[body.index('<tr class="utrecht-table__row', body.index("<tbody")) :]
+    row = row[: row.index("</tr>")]
+    assert f'href="{complaint.get_absolute_url()}">{complaint.reference}</a>' in row
+    for label in ("Volgende termijn", "Klager", "Status", "Klachtbehandelaar", "District"):
+        assert f'data-label="{label}"' in row, label
+    assert '<span class="kb-term-words">Nog ' in row
+    assert '<span class="kb-term-date">contact ' in row

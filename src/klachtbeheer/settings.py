@@ -152,6 +152,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "klachtbeheer.urls"
+# Django's form renderer, with its inputs and selects written in Python (issue 15).
+FORM_RENDERER = "klachtbeheer.core.form_renderer.FormRenderer"
 WSGI_APPLICATION = "klachtbeheer.wsgi.application"
 
 TEMPLATES = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -10,6 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format, number_format
+from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -33,7 +36,7 @@ from klachtbeheer.complaints.selectors import (
     work_calendar,
     work_list,
 )
-from klachtbeheer.complaints.templatetags.complaint_tags import state_class
+from klachtbeheer.complaints.templatetags.complaint_tags import state_class, term_class, term_label
 from klachtbeheer.complaints.terms import ComplaintTerms, TermState
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core import clock
@@ -125,6 +128,84 @@ def work_list_lines(rows: list[tuple[Complaint, ComplaintTerms]]) -> list[WorkLi
     return lines
 
 
+_ROW_CLASS = {"missed": " kb-row--missed", "at_risk": " kb-row--at-risk"}
+
+
+def _escaped(value) -> str:
+    """`conditional_escape` without its lazy-text wrapper (the same HTML; it is called
+    hundreds of times per page)."""
+    if isinstance(value, SafeData):
+        return str(value)
+    return html.escape(str(value))
+
+
+def work_list_rows(lines: list[WorkListLine]) -> SafeString:
+    """The work list's rows as HTML, written here rather than in the template.
+
+    Issue 15: Django's template language looked up each of a row's values one by one,
+    4 ms for a page of 50 rows, more than the queries; written here they take a tenth
+    of that. Every value is escaped (`_escaped`); the labels are translated once per
+    page. The table around the rows is in `complaints/work_list.html`.
+    """
+    e = _escaped
+    label = {
+        key: e(text)
+        for key, text in (
+            ("term", _("Next term")),
+            ("complainant", _("Complainant")),
+            ("state", _("State")),
+            ("handler", _("Handler")),
+            ("district", _("District")),
+            ("received", _("Received")),
+        )
+    }
+    no_term = f'<span class="kb-muted">{e(_("No open term"))}</span>'
+    nobody = f'<span class="kb-muted">{e(_("Nobody (triage)"))}</span>'
+    term_names = {"contact": e(_("contact")), "notice": e(_("notice of extension"))}
+    settle = e(_("settlement"))
+
+    def term_cell(line: WorkListLine) -> str:
+        term = line.term
+        if term is None:
+            return no_term
+        act_by = "; " + e(_("act by %(date)s") % {"date": line.act_by}) if line.act_by else ""
+        return (
+            f'<span class="kb-tag {e(term_class(term.status))}">{e(term_label(term.status))}'
+            f'</span> <span class="kb-term-words">{e(capfirst(line.term_words))}</span> '
+            f'<span class="kb-term-date">{term_names.get(line.term_name, settle)} '
+            f"{e(line.due)}{act_by}</span>"
+        )
+
+    def row(line: WorkListLine) -> str:
+        complaint = line.complaint
+        status = str(line.term.status) if line.term else ""
+        complainant = e(complaint.complainant_name)
+        if complaint.complainant_organisation:
+            complainant += (
+                f'<span class="kb-muted kb-block">{e(complaint.complainant_organisation)}</span>'
+            )
+        return (
+            f'<tr class="utrecht-table__row{_ROW_CLASS.get(status, "")}">'
+            '<th scope="row" class="utrecht-table__header-cell kb-table__ref">'
+            f'<a class="utrecht-link utrecht-link--html-a" href="{e(line.url)}">'
+            f"{e(complaint.reference)}</a></th>"
+            f'<td class="utrecht-table__cell kb-table__term" data-label="{label["term"]}">'
+            f"{term_cell(line)}</td>"
+            f'<td class="utrecht-table__cell" data-label="{label["complainant"]}">'
+            f"{complainant}</td>"
+            f'<td class="utrecht-table__cell" data-label="{label["state"]}">'
+            f'<span class="kb-tag {e(line.state_class)}">{e(line.state_label)}</span></td>'
+            f'<td class="utrecht-table__cell" data-label="{label["handler"]}">'
+            f"{e(line.handler) if line.handler else nobody}</td>"
+            f'<td class="utrecht-table__cell" data-label="{label["district"]}">'
+            f"{e(line.district or '—')}</td>"
+            f'<td class="utrecht-table__cell kb-nowrap" data-label="{label["received"]}">'
+            f"{e(line.received)}</td></tr>"
+        )
+
+    return mark_safe("\n".join(row(line) for line in lines))  # noqa: S308 (escaped above)
+
+
 @login_required
 def work_list_view(request: HttpRequest) -> HttpResponse:
     if role_of(request.user) in (None, Role.STAFF):
@@ -184,7 +265,7 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": rows,
-            "lines": work_list_lines(rows),
+            "work_list_rows": work_list_rows(work_list_lines(rows)),
             "query": query.urlencode(),
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
             "too_slow": too_slow,
