@@ -9,6 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from klachtbeheer.complaints.models import AccessLog, Event
 from klachtbeheer.complaints.selectors import complaint_for
@@ -170,7 +171,8 @@ def test_erasure_is_the_one_change_allowed_and_verify_wants_it_anonymised(histor
 
 
 def test_the_audit_log_of_a_period_exports_as_csv_and_json(history, tmp_path):
-    day = AuditEntry.objects.order_by("at").first().at.date().isoformat()
+    # The day as the export and `at__date` read it: in the organisation's time zone.
+    day = timezone.localdate(AuditEntry.objects.order_by("at").first().at).isoformat()
     call_command(
         "audit",
         "export",

@@ -9,7 +9,7 @@ from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 
 from klachtbeheer.complaints.models import AccessLog, Complaint, Event
-from klachtbeheer.complaints.selectors import complaints_visible_to
+from klachtbeheer.complaints.selectors import among, complaints_visible_to
 from klachtbeheer.core.models import AuditEntry
 from klachtbeheer.organisation.selectors import user_is_quality_manager
 
@@ -107,7 +107,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
         # So do the rows of what belongs to a complaint (a measure, a letter, an
         # e-mail in or out, a submission): their details can name the complaint.
         visible = complaints_visible_to(request.user)
-        hidden = Complaint.objects.exclude(pk__in=visible.values("pk"))
+        hidden = Complaint.objects.filter(~among(visible))
         return (
             super()
             .get_queryset(request)

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from klachtbeheer.complaints.selectors import complaints_visible_to
+from klachtbeheer.complaints.selectors import among, complaints_visible_to
 from klachtbeheer.core.audit import AuditAction, audit
 from klachtbeheer.intake import services
 from klachtbeheer.intake.models import IntakeApiKey, StaffToken, Submission
@@ -63,11 +63,11 @@ class SubmissionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # A submission that became a complaint shows as much as the complaint: nobody
         # sees the reference of a complaint about them (P3.2). Held ones have none yet.
-        visible = complaints_visible_to(request.user).values("pk")
+        visible = complaints_visible_to(request.user)
         return (
             super()
             .get_queryset(request)
-            .filter(Q(complaint__isnull=True) | Q(complaint__in=visible))
+            .filter(Q(complaint__isnull=True) | among(visible, ref="complaint_id"))
         )
 
     def has_add_permission(self, request):

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from klachtbeheer.complaints.models import Complaint, LetterKind
 from klachtbeheer.complaints.registry import STEPS
-from klachtbeheer.complaints.selectors import complaints_visible_to
+from klachtbeheer.complaints.selectors import among, complaints_visible_to
 from klachtbeheer.complaints.workflow import Step
 from klachtbeheer.core import clock
 from klachtbeheer.core.errors import ProcedureError
@@ -172,11 +172,14 @@ def messages_visible_to(user) -> QuerySet[OutgoingMessage]:
     from `user` hides the whole message (P3.2). The outbox page, the admin and
     the digest's count of failed e-mail start here.
     """
-    visible = complaints_visible_to(user).values("pk")
-    hidden = Complaint.objects.exclude(pk__in=visible)
+    visible = complaints_visible_to(user)
+    hidden = Complaint.objects.filter(~among(visible))
+    names_hidden = OutgoingMessage.mentions.through.objects.filter(
+        outgoingmessage_id=OuterRef("pk"), complaint__in=hidden
+    )
     return OutgoingMessage.objects.filter(
-        Q(complaint__isnull=True) | Q(complaint__in=visible)
-    ).exclude(mentions__in=hidden)
+        Q(complaint__isnull=True) | among(visible, ref="complaint_id"), ~Exists(names_hidden)
+    )
 
 
 def outbox_overview(user) -> dict:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from klachtbeheer.complaints.models import Complaint
 from klachtbeheer.complaints.selectors import (
+    among,
     complaint_terms,
     complaints_visible_to,
     share_out,
@@ -232,8 +233,8 @@ def _remind_handlers(context: _Context, tiers: list[list]) -> None:
         for complaint in _by_due(visible.filter(OPEN, handler=handler)):
             _remind(context, complaint, handler)
         lost += (
-            Complaint.objects.filter(OPEN, handler=handler)
-            .exclude(pk__in=visible.values("pk"))
+            Complaint.objects.filter(OPEN, ~among(visible), handler=handler)
+            .order_by()
             .values_list("pk", flat=True)
         )
     unhandled = Complaint.objects.filter(OPEN).filter(Q(handler__isnull=True) | Q(pk__in=lost))
