@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,13 +22,12 @@ from django.utils.translation import gettext_lazy
 
 from klachtbeheer.complaints.models import Complaint
 from klachtbeheer.complaints.selectors import (
-    among,
     complaint_terms,
     complaints_visible_to,
     share_out,
     work_calendar,
 )
-from klachtbeheer.complaints.terms import TermStatus
+from klachtbeheer.complaints.terms import ComplaintTerms, TermState, TermStatus, WorkCalendar
 from klachtbeheer.core import clock
 from klachtbeheer.core.models import Beacon
 from klachtbeheer.core.storage import sweep_orphans_daily
@@ -118,6 +118,60 @@ TERM_NAMES = {
 OPEN = Q(next_due_on__isnull=False)
 
 
+def reminder_terms(
+    terms: ComplaintTerms, *, today: dt.date, calendar: WorkCalendar, working_days: int
+) -> Iterator[tuple[str, TermState]]:
+    """The terms whose reminder is due today: open, not missed, their last working day
+    at most `working_days` working days away (the rule; `reminders_possible` is its
+    shortcut in the database)."""
+    for name, term in terms.open_terms:
+        if term.status == TermStatus.MISSED or today > term.deadline.act_by:
+            continue
+        if calendar.working_days_between(today, term.deadline.act_by) <= working_days:
+            yield name, term
+
+
+def reminder_window(
+    today: dt.date, calendar: WorkCalendar, working_days: int
+) -> tuple[dt.date, dt.date]:
+    """The dates a term can fall due on for `reminder_terms` to remind of it today.
+
+    Its last working day is today or later, and comes before the (working_days + 1)th
+    working day after today; a term that falls due on that working day or later has it
+    as its last working day or a later one. So the term falls due from today up to the
+    day before that working day.
+    """
+    day, count = today, 0
+    while count <= working_days:
+        day += dt.timedelta(days=1)
+        count += calendar.is_working_day(day)
+    return today, day - dt.timedelta(days=1)
+
+
+def reminders_possible(today: dt.date, calendar: WorkCalendar, working_days: int) -> Q:
+    """The complaints that can have a reminder due today, for the database to find.
+
+    Issue 15: the tick worked out the terms of every open complaint in Python every
+    minute (50 s at a million complaints, holding up the acknowledgements). Every open
+    term falls due on one of the four stored dates, and none before the stored next
+    term, so a complaint with no date in `reminder_window` has nothing to remind of.
+    A shortcut, not the rule: `reminder_terms` decides for those it finds, and
+    tests/test_reminder_window.py holds the two together on generated complaints.
+    """
+    start, end = reminder_window(today, calendar, working_days)
+    window = (start, end)
+    return (
+        OPEN
+        & Q(next_due_on__lte=end)
+        & (
+            Q(contact_due_on__range=window)
+            | Q(settle_due_on__range=window)
+            | Q(extended_until__range=window)
+            | Q(extension_notice_due_on__range=window)
+        )
+    )
+
+
 @dataclass
 class _Context:
     today: dt.date
@@ -125,6 +179,9 @@ class _Context:
     organisation: Organisation
     letter_settings: LetterSettings
     report: TickReport
+    # The reminders already queued of the complaints that can have one: not written
+    # out again on each tick only for `outbox_queue` to find them there (issue 15).
+    queued: set[str] = field(default_factory=set)
 
 
 def tick_run(*, now: dt.datetime | None = None) -> TickReport:
@@ -227,17 +284,24 @@ def _remind_handlers(context: _Context, tiers: list[list]) -> None:
         .select_related("staff_profile")
         .order_by("pk")
     )
+    possible = reminders_possible(
+        context.today, context.calendar, context.letter_settings.reminder_working_days
+    )
+    context.queued = set(
+        OutgoingMessage.objects.filter(
+            kind=MessageKind.REMINDER, complaint__in=Complaint.objects.filter(possible).values("pk")
+        ).values_list("dedupe_key", flat=True)
+    )
     lost: list[int] = []  # complaints whose handler may not see them (normally none)
     for handler in handlers:
-        visible = complaints_visible_to(handler)
-        for complaint in _by_due(visible.filter(OPEN, handler=handler)):
+        reminded = set()
+        for complaint in _by_due(complaints_visible_to(handler).filter(possible, handler=handler)):
             _remind(context, complaint, handler)
-        lost += (
-            Complaint.objects.filter(OPEN, ~among(visible), handler=handler)
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-    unhandled = Complaint.objects.filter(OPEN).filter(Q(handler__isnull=True) | Q(pk__in=lost))
+            reminded.add(complaint.pk)
+        # Theirs that they may not see: what the rule leaves out of the query above.
+        theirs = Complaint.objects.filter(possible, handler=handler).values_list("pk", flat=True)
+        lost += sorted(set(theirs) - reminded)
+    unhandled = Complaint.objects.filter(possible).filter(Q(handler__isnull=True) | Q(pk__in=lost))
     pairs, nobody = share_out(unhandled, complaints_visible_to, tiers)
     for user, complaints in pairs:
         for complaint in _by_due(complaints):
@@ -256,18 +320,16 @@ def _by_due(complaints):
 
 
 def _reminder_terms(context: _Context, complaint: Complaint):
-    """The terms of `complaint` whose reminder is due today (not missed, within the window)."""
-    for name, term in _open_terms(
-        complaint,
-        calendar=context.calendar,
-        organisation=context.organisation,
+    """The terms of `complaint` whose reminder is due today (`reminder_terms`)."""
+    terms = complaint_terms(
+        complaint, calendar=context.calendar, organisation=context.organisation, today=context.today
+    )
+    yield from reminder_terms(
+        terms,
         today=context.today,
-    ):
-        if term.status == TermStatus.MISSED or context.today > term.deadline.act_by:
-            continue
-        left = context.calendar.working_days_between(context.today, term.deadline.act_by)
-        if left <= context.letter_settings.reminder_working_days:
-            yield name, term
+        calendar=context.calendar,
+        working_days=context.letter_settings.reminder_working_days,
+    )
 
 
 def _remind(context: _Context, complaint: Complaint, user) -> None:
@@ -276,6 +338,9 @@ def _remind(context: _Context, complaint: Complaint, user) -> None:
             context.report.skipped_without_address += 1
             continue
         due = term.deadline.due.isoformat()
+        key = f"reminder:{complaint.pk}:{name}:{due}:{user.pk}"
+        if key in context.queued:
+            continue
         with transaction.atomic():
             queued = outbox_queue(
                 kind=MessageKind.REMINDER,
@@ -288,7 +353,7 @@ def _remind(context: _Context, complaint: Complaint, user) -> None:
                 },
                 body=_reminder_body(complaint, user, name, term),
                 complaint=complaint,
-                dedupe_key=f"reminder:{complaint.pk}:{name}:{due}:{user.pk}",
+                dedupe_key=key,
             )
         context.report.reminders += queued is not None
 
@@ -318,6 +383,11 @@ def _send_digests(context: _Context, tiers: list[list]) -> None:
     message_pairs, _unseen = share_out(failed, messages_visible_to, tiers)
     first_tier = {user.pk for user in tiers[0]}
     for (user, complaints), (_same, messages) in zip(complaint_pairs, message_pairs, strict=True):
+        key = f"digest:{context.today.isoformat()}:{user.pk}"
+        if OutgoingMessage.objects.filter(dedupe_key=key).exists():
+            # Sent today: not worked out again on every tick after the digest hour
+            # (issue 15: the overdue terms of every late complaint, in Python).
+            continue
         overdue = _overdue_terms(context, complaints)
         failed_messages = list(messages.select_related("complaint").order_by("created_at", "id"))
         if not overdue and not failed_messages:
@@ -332,7 +402,7 @@ def _send_digests(context: _Context, tiers: list[list]) -> None:
                     user, overdue, failed=failed_messages, as_board=user.pk not in first_tier
                 ),
                 mentions=[complaint for complaint, _name, _term in overdue],
-                dedupe_key=f"digest:{context.today.isoformat()}:{user.pk}",
+                dedupe_key=key,
             )
         context.report.digests += queued is not None
     missed = _overdue_terms(context, nobody)
