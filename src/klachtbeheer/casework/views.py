@@ -31,6 +31,7 @@ from klachtbeheer.complaints.selectors import (
     complaint_for,
     complaint_terms,
     complaints_visible_to,
+    exact_lookup,
     log_list_view,
     staff_names_in,
     work_calendar,
@@ -223,7 +224,8 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
             q=data["q"] or "",
             mine=data["mine"],
         )
-    organisation = Organisation.current()
+    # The terms' settings as this process read them at most a few seconds ago (issue 15).
+    organisation = Organisation.cached()
     calendar = work_calendar()
     today = clock.today()
     queryset = work_list(
@@ -233,8 +235,10 @@ def work_list_view(request: HttpRequest) -> HttpResponse:
     try:
         # A search is bounded by a statement timeout; the count stops at COUNT_CAP (issue 15).
         with bounded_search(enabled=bool(filters.q)):
+            # A whole reference or e-mail address is a handful of rows by its index.
+            few = bool(filters.q) and not exact_lookup(filters.q)
             page = CappedPaginator(
-                queryset, PAGE_SIZE, order_when_few=WORK_LIST_ORDER_FEW if filters.q else None
+                queryset, PAGE_SIZE, order_when_few=WORK_LIST_ORDER_FEW if few else None
             ).get_page(request.GET.get("page"))
             complaints = list(page.object_list)
     except SearchTooSlow:

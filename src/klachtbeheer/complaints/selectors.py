@@ -285,6 +285,14 @@ def search(qs: QuerySet[Complaint], text: str) -> QuerySet[Complaint]:
 FULL_REFERENCE = re.compile(r"KL-\d{4}-\d{5,}", re.IGNORECASE)
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
+
+def exact_lookup(text: str) -> bool:
+    """Whether `search` looks `text` up by a unique or plain index (a whole reference, an
+    e-mail address): a handful of rows at most, so no estimate or sparse read is needed."""
+    text = text.strip()
+    return bool(FULL_REFERENCE.fullmatch(text) or EMAIL.fullmatch(text))
+
+
 # Counts above this are shown as "more than 1,000" (the count stops there).
 COUNT_CAP = 1000
 # A search that runs longer is stopped and the user asked to narrow it (PostgreSQL).
