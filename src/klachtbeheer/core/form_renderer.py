@@ -19,8 +19,9 @@ from typing import Any
 
 import django.forms
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+from klachtbeheer.core.text import escaped
 
 _WIDGETS = "django/forms/widgets/"
 _DJANGO_TEMPLATES = Path(django.forms.__file__).parent / "templates"
@@ -30,9 +31,7 @@ _OPTION = _WIDGETS + "select_option.html"
 def _attrs(attrs: Mapping[str, Any]) -> str:
     """`attrs.html`: ` name="value"` each, ` name` for True, nothing for False."""
     return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
+        f" {escaped(name)}" if value is True else f' {escaped(name)}="{escaped(value)}"'
         for name, value in attrs.items()
         if value is not False
     )
@@ -40,25 +39,25 @@ def _attrs(attrs: Mapping[str, Any]) -> str:
 
 def _input(widget: Mapping[str, Any]) -> str:
     value = widget["value"]
-    shown = f' value="{conditional_escape(value)}"' if value != None else ""  # noqa: E711 (as the template)
+    shown = f' value="{escaped(value)}"' if value != None else ""  # noqa: E711 (as the template)
     return (
-        f'<input type="{conditional_escape(widget["type"])}" '
-        f'name="{conditional_escape(widget["name"])}"{shown}{_attrs(widget["attrs"])}>'
+        f'<input type="{escaped(widget["type"])}" '
+        f'name="{escaped(widget["name"])}"{shown}{_attrs(widget["attrs"])}>'
     )
 
 
 def _option(option: Mapping[str, Any]) -> str:
     return (
-        f'<option value="{conditional_escape(option["value"])}"{_attrs(option["attrs"])}>'
-        f"{conditional_escape(option['label'])}</option>"
+        f'<option value="{escaped(option["value"])}"{_attrs(option["attrs"])}>'
+        f"{escaped(option['label'])}</option>"
     )
 
 
 def _select(widget: Mapping[str, Any]) -> str | None:
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{escaped(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, group_choices, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{escaped(group_name)}">')
         for option in group_choices:
             if option["template_name"] != _OPTION:
                 return None  # an option of its own kind: the templates
@@ -72,8 +71,8 @@ def _select(widget: Mapping[str, Any]) -> str | None:
 def _textarea(widget: Mapping[str, Any]) -> str:
     value = widget["value"]
     return (
-        f'<textarea name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>\n'
-        f"{conditional_escape(value) if value else ''}</textarea>"
+        f'<textarea name="{escaped(widget["name"])}"{_attrs(widget["attrs"])}>\n'
+        f"{escaped(value) if value else ''}</textarea>"
     )
 
 

@@ -27,7 +27,13 @@ from klachtbeheer.complaints.selectors import (
     share_out,
     work_calendar,
 )
-from klachtbeheer.complaints.terms import ComplaintTerms, TermState, TermStatus, WorkCalendar
+from klachtbeheer.complaints.terms import (
+    ComplaintTerms,
+    TermState,
+    TermStatus,
+    WorkCalendar,
+    at_risk_from,
+)
 from klachtbeheer.core import clock
 from klachtbeheer.core.models import Beacon
 from klachtbeheer.core.storage import sweep_orphans_daily
@@ -136,16 +142,12 @@ def reminder_window(
 ) -> tuple[dt.date, dt.date]:
     """The dates a term can fall due on for `reminder_terms` to remind of it today.
 
-    Its last working day is today or later, and comes before the (working_days + 1)th
-    working day after today; a term that falls due on that working day or later has it
-    as its last working day or a later one. So the term falls due from today up to the
-    day before that working day.
+    Its last working day is today or later and at most `working_days` working days
+    away; a term that falls due on the working day after those has that day as its last
+    working day, or a later one. So the window ends where the at-risk window does: the
+    day before that working day (`terms.at_risk_from`).
     """
-    day, count = today, 0
-    while count <= working_days:
-        day += dt.timedelta(days=1)
-        count += calendar.is_working_day(day)
-    return today, day - dt.timedelta(days=1)
+    return today, at_risk_from(today, working_days, calendar)
 
 
 def reminders_possible(today: dt.date, calendar: WorkCalendar, working_days: int) -> Q:
