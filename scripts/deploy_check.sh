@@ -94,10 +94,14 @@ echo "$ready"
 echo "$ready" | grep -q '"status": "ok"' || { cat "$WORK/web.log" "$WORK/worker.log"; exit 1; }
 
 step "8. The public form through the proxy's headers"
-curl -fsS -H "Host: klachten.example.nl" -H "X-Forwarded-Proto: https" \
-  "http://127.0.0.1:$PORT/klacht/" | grep -q '<form' || { cat "$WORK/web.log"; exit 1; }
-curl -fsS -H "Host: klachten.example.nl" -H "X-Forwarded-Proto: https" \
-  "http://127.0.0.1:$PORT/inloggen/" | grep -q 'password' || { cat "$WORK/web.log"; exit 1; }
+# Each page is read whole before it is searched: `curl | grep -q` fails under pipefail
+# whenever grep stops at its match before curl has written the rest ("Failed writing body").
+for page in "klacht/ <form" "inloggen/ password"; do
+  set -- $page
+  curl -fsS -H "Host: klachten.example.nl" -H "X-Forwarded-Proto: https" \
+    "http://127.0.0.1:$PORT/$1" -o "$WORK/page.html" || { cat "$WORK/web.log"; exit 1; }
+  grep -q "$2" "$WORK/page.html" || { cat "$WORK/web.log"; exit 1; }
+done
 
 step "9. Backup, and restore into a fresh database and data directory"
 "$KB" backup --out "$WORK/backup"
